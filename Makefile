@@ -1,0 +1,59 @@
+# Two commands on a fresh machine that has only python3 and make: `make run` and `make test`.
+# Each installs what it needs first (uv through pip when missing, then the locked venv).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+PORT ?= 3000
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# The domain package is the shared Lambda layer: importable by functions, infra and tests alike.
+export PYTHONPATH := $(CURDIR)/layers/shared/python:$(CURDIR)
+TEMPLATE_CHECK := $(UV) run --no-project --isolated --quiet --with-requirements infra/checks/requirements.txt \
+	python infra/checks/check_template.py
+
+.PHONY: help bootstrap run test lint format typecheck check-template unit integration e2e bench requirements
+
+help:
+	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
+	@echo "make test   - lint, types, template checks, unit + integration + e2e tests"
+	@echo "make bench  - cold starts of every function (and later: API and job benchmarks)"
+
+bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
+		|| $(PYTHON) -m pip install --quiet --user --break-system-packages uv
+	@$(UV) sync --frozen --quiet
+
+run: bootstrap
+	$(UV) run --frozen python -m infra.local --port $(PORT)
+
+test: bootstrap lint typecheck check-template
+	$(UV) run --frozen pytest -q
+
+lint: bootstrap
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: bootstrap
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+typecheck: bootstrap
+	$(UV) run --frozen mypy functions layers/shared/python infra tests
+
+check-template: bootstrap
+	$(TEMPLATE_CHECK) template.yaml
+
+unit: bootstrap
+	$(UV) run --frozen pytest -q tests/unit
+
+integration: bootstrap
+	$(UV) run --frozen pytest -q tests/integration
+
+e2e: bootstrap
+	$(UV) run --frozen pytest -q tests/e2e
+
+bench: bootstrap
+	$(UV) run --frozen python -m infra.bench.cold_start
+
+# The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
+requirements: bootstrap
+	$(UV) export --frozen --no-dev --no-hashes --no-header --no-emit-project -o layers/dependencies/requirements.txt

@@ -1,0 +1,149 @@
+"""What AWS does on its own that moto does not: fire the template's schedules, and feed the table's stream to the
+functions subscribed to it (moto stores both, and triggers nothing)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from infra.local.runtime import FunctionError, FunctionProcess
+from infra.local.template import Schedule, aws_cron_to_croniter
+
+log = logging.getLogger("local.background")
+
+
+def scheduled_time_text(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def schedule_input(schedule: Schedule, at: datetime) -> dict[str, Any]:
+    """The target's event: the schedule's Input with `<aws.scheduler.scheduled-time>` filled in, as Scheduler does."""
+    text = json.dumps(schedule.input).replace("<aws.scheduler.scheduled-time>", scheduled_time_text(at))
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+class Scheduler:
+    """Fires each schedule at its cron time in its timezone; retries as its policy says, then dead-letters."""
+
+    def __init__(self, schedules: list[tuple[Schedule, FunctionProcess]], dead_letter: Any) -> None:
+        self._schedules = schedules
+        self._dead_letter = dead_letter  # callable(schedule, event, error)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def next_runs(self, after: datetime) -> list[tuple[datetime, Schedule, FunctionProcess]]:
+        runs = []
+        for schedule, function in self._schedules:
+            zone = ZoneInfo(schedule.timezone)
+            iterator = croniter(aws_cron_to_croniter(schedule.expression), after.astimezone(zone))
+            runs.append((iterator.get_next(datetime), schedule, function))
+        return sorted(runs, key=lambda run: run[0])
+
+    def _run(self) -> None:
+        now = datetime.now(UTC)
+        while not self._stop.is_set():
+            runs = self.next_runs(now)
+            if not runs:
+                return
+            at = runs[0][0]
+            if self._stop.wait(max(0.0, (at - datetime.now(UTC)).total_seconds())):
+                return
+            for run_at, schedule, function in runs:
+                if run_at == at:
+                    threading.Thread(target=self.fire, args=(schedule, function, run_at), daemon=True).start()
+            now = at
+
+    def fire(self, schedule: Schedule, function: FunctionProcess, at: datetime) -> None:
+        event = schedule_input(schedule, at)
+        for attempt in range(schedule.max_retries + 1):
+            try:
+                function.invoke(event)
+                return
+            except FunctionError as error:
+                log.warning("%s failed (attempt %d): %s", schedule.name, attempt + 1, error)
+                last_error = error
+        self._dead_letter(schedule, event, last_error)
+
+
+class StreamPoller:
+    """Reads the table's stream and invokes the subscribed function with Lambda's DynamoDB event, batch by batch.
+    Reported item failures are retried from the first failure (as Lambda does), up to the event source's
+    MaximumRetryAttempts; then the records go to its on-failure destination."""
+
+    def __init__(
+        self,
+        streams: Any,
+        stream_arn: str,
+        function: FunctionProcess,
+        *,
+        max_retries: int,
+        batch_size: int,
+        on_failure: Any,
+        interval: float = 0.1,
+    ) -> None:
+        self._streams = streams
+        self._stream_arn = stream_arn
+        self._function = function
+        self._max_retries = max_retries
+        self._batch_size = batch_size
+        self._on_failure = on_failure  # callable(records, reason)
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
+        self.delivered = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]
+        iterator = self._streams.get_shard_iterator(
+            StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while not self._stop.is_set():
+            try:
+                answer = self._streams.get_records(ShardIterator=iterator, Limit=self._batch_size)
+            except Exception:  # the embedded AWS is stopping, or a passing fault: try again
+                log.exception("reading the stream failed")
+                self._stop.wait(1)
+                continue
+            iterator = answer["NextShardIterator"]
+            records = answer.get("Records", [])
+            if records:
+                self._deliver([{**record, "eventSourceARN": self._stream_arn} for record in records])
+            else:
+                self._stop.wait(self._interval)
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        for _attempt in range(self._max_retries + 1):
+            try:
+                answer = self._function.invoke({"Records": records}) or {}
+            except Exception as error:  # the function failed as a whole: the batch is retried
+                log.warning("stream batch failed: %s", error)
+                continue
+            failures = [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
+            if not failures:
+                self.delivered += len(records)
+                return
+            sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
+            first = min(sequence_numbers.index(f) for f in failures if f in sequence_numbers)
+            self.delivered += first
+            records = records[first:]
+        self._on_failure(records, "retries exhausted")

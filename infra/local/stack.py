@@ -1,0 +1,203 @@
+"""The whole local stack, wired from template.yaml: embedded AWS, one runtime process per function, the API
+gateway, the scheduler and the stream poller. `python -m infra.local` runs it (that is `make run`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+from chalice.config import Config
+from chalice.local import LocalDevServer
+
+from infra.local.background import Scheduler, StreamPoller
+from infra.local.embedded_aws import EmbeddedAws, Provisioned, function_environment, provision
+from infra.local.gateway import LocalApi, request_handler_class
+from infra.local.local_routes import LocalRoutes
+from infra.local.runtime import FunctionProcess
+from infra.local.template import ROOT, Function, Schedule, functions, load_template
+from pass_culture.auth import verify_id_token
+from pass_culture.settings import Settings
+
+log = logging.getLogger("local")
+
+
+class LocalStack:
+    def __init__(self, port: int = 3000, host: str = "127.0.0.1", log_dir: Path | None = None) -> None:
+        self.host, self.port = host, port
+        self.log_dir = log_dir or ROOT / ".local" / "logs"
+        self.aws = EmbeddedAws(host)
+        self.template = load_template()
+        self.functions: dict[str, FunctionProcess] = {}
+        self.init_ms: dict[str, float] = {}
+        self._server: LocalDevServer | None = None
+        self._scheduler: Scheduler | None = None
+        self._poller: StreamPoller | None = None
+        self.provisioned: Provisioned | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def files_bucket(self) -> str:
+        assert self.provisioned is not None
+        return str(self.provisioned.ref("FilesBucket"))
+
+    @property
+    def auth_settings(self) -> Settings:
+        assert self.provisioned is not None
+        pool_id = self.provisioned.ref("UserPool")
+        return Settings.model_validate(
+            {
+                "TABLE_NAME": self.provisioned.ref("Table"),
+                "USER_POOL_ID": pool_id,
+                "USER_POOL_CLIENT_ID": self.provisioned.ref("UserPoolClient"),
+                "COGNITO_JWKS_URL": f"{self.aws.endpoint}/{pool_id}/.well-known/jwks.json",
+                "AWS_REGION": "eu-west-3",
+            }
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.aws.start()
+        self.provisioned = provision(self.aws, self.template)
+        settings = self.auth_settings
+        declared = functions(self.template)
+        for function in declared:
+            environment = function_environment(function.raw_environment, self.provisioned, self.aws)
+            environment["COGNITO_JWKS_URL"] = settings.jwks_url
+            log_path = self.log_dir / f"{function.logical_id}.log"
+            self.functions[function.logical_id] = FunctionProcess(function, environment, log_path)
+        for logical_id, process in self.functions.items():
+            self.init_ms[logical_id] = process.wait_ready()
+        self._start_gateway(declared)
+        self._start_background(declared)
+
+    def _start_gateway(self, declared: list[Function]) -> None:
+        routes = [(route, self.functions[f.logical_id]) for f in declared for route in f.routes]
+        settings = self.auth_settings
+        api = LocalApi(
+            routes,
+            verify_cognito_token=lambda token: verify_id_token(token, settings),
+            api_key_authorizer=self.functions.get("ApiKeyAuthorizerFunction"),
+        )
+        handler = request_handler_class(api, LocalRoutes(self))
+        config = Config.create(lambda_timeout=30)
+        self._server = LocalDevServer(api, config, self.host, self.port, handler_cls=handler)  # type: ignore[arg-type]
+        self.port = self._server.server.server_address[1]
+        threading.Thread(target=self._server.server.serve_forever, name="gateway", daemon=True).start()
+
+    def _start_background(self, declared: list[Function]) -> None:
+        assert self.provisioned is not None
+        sqs = self.aws.client("sqs")
+        dlq_url = self.provisioned.ref("SchedulesDLQ")
+
+        def dead_letter_schedule(schedule: Schedule, event: dict[str, Any], error: Exception) -> None:
+            body = {"schedule": schedule.name, "event": event, "error": str(error)}
+            sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(body))
+
+        schedules = [(s, self.functions[f.logical_id]) for f in declared for s in f.schedules]
+        self._scheduler = Scheduler(schedules, dead_letter_schedule)
+        self._scheduler.start()
+        for function in declared:
+            for source in function.stream_events:
+                resolved = self.provisioned.resolver.resolve(source)
+                on_failure_arn = resolved.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
+                queue_url = sqs.get_queue_url(QueueName=on_failure_arn.rsplit(":", 1)[-1])["QueueUrl"]
+
+                def on_failure(records: list[dict[str, Any]], reason: str, url: str = queue_url) -> None:
+                    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"reason": reason, "records": records}))
+
+                self._poller = StreamPoller(
+                    self.aws.client("dynamodbstreams"),
+                    resolved["Stream"],
+                    self.functions[function.logical_id],
+                    max_retries=int(resolved.get("MaximumRetryAttempts", 2)),
+                    batch_size=int(resolved.get("BatchSize", 100)),
+                    on_failure=on_failure,
+                )
+                self._poller.start()
+
+    def wait_until_answering(self) -> None:
+        with urlopen(f"{self.url}/health", timeout=10) as answer:  # noqa: S310 - loopback
+            if answer.status != 200:
+                raise RuntimeError(f"/health answered {answer.status}")
+        with urlopen(f"{self.aws.endpoint}/moto-api/data.json", timeout=10):  # noqa: S310
+            pass
+
+    def stop(self) -> None:
+        if self._scheduler:
+            self._scheduler.stop()
+        if self._poller:
+            self._poller.stop()
+        if self._server:
+            self._server.server.shutdown()
+            self._server.server.server_close()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda p: p.stop(), self.functions.values()))
+        self.aws.stop()
+
+    # -- what the local routes and the seed use ------------------------------------------------------------------
+    def create_user(
+        self, email: str, password: str, group: str, first_name: str, last_name: str, phone: str | None = None
+    ) -> str:
+        cognito = self.aws.client("cognito-idp")
+        pool_id = self.auth_settings.user_pool_id
+        attributes = [
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "given_name", "Value": first_name},
+            {"Name": "family_name", "Value": last_name},
+        ]
+        if phone:
+            attributes.append({"Name": "phone_number", "Value": phone})
+        user = cognito.admin_create_user(
+            UserPoolId=pool_id, Username=email, UserAttributes=attributes, MessageAction="SUPPRESS"
+        )["User"]
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
+        return str(next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub"))
+
+    def login(self, email: str, password: str) -> str | None:
+        cognito = self.aws.client("cognito-idp")
+        try:
+            answer = cognito.initiate_auth(
+                ClientId=self.auth_settings.user_pool_client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password},
+            )
+        except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+            return None
+        return str(answer["AuthenticationResult"]["IdToken"])
+
+    def schedule_for_job(self, job: str) -> tuple[Schedule, FunctionProcess] | None:
+        for function in functions(self.template):
+            for schedule in function.schedules:
+                if schedule.input.get("job") == job:
+                    return schedule, self.functions[function.logical_id]
+        return None
+
+    def merged_openapi(self) -> dict[str, Any]:
+        """One OpenAPI document for the whole API: each function's own document, merged."""
+        merged: dict[str, Any] = {
+            "openapi": "3.1.0",
+            "info": {"title": "pass Culture API", "version": "1", "description": "Merged from every function."},
+            "servers": [{"url": self.url}],
+            "paths": {},
+            "components": {"schemas": {}},
+        }
+        api_functions = [f for f in functions(self.template) if f.routes]
+        for function in api_functions:
+            document = self.functions[function.logical_id].openapi() or {}
+            for path, operations in document.get("paths", {}).items():
+                merged["paths"].setdefault(path, {}).update(operations)
+            merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
+        merged["info"]["x-generated-at"] = datetime.now(UTC).isoformat()
+        return merged

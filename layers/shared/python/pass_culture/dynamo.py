@@ -1,0 +1,304 @@
+"""The DynamoDB repository base. Repositories (one per aggregate) build on `Table`; they alone know key shapes.
+
+- Items are plain dicts of Python values here; numbers come back as `int` when whole, `Decimal` otherwise.
+- Writes that must not clobber are conditional; invariants spanning items go in one `transact` call, whose failure
+  names the failing operations by position (`TransactionCancelled.failed_positions`).
+- Pagination cursors are opaque to clients; a cursor is only accepted for the partition it was issued for.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from pass_culture.errors import BadRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+
+PK = "PK"
+SK = "SK"
+# Overloaded secondary indexes (docs/data-model.md says what each entity puts in them).
+GSI1, GSI2, GSI3 = "GSI1", "GSI2", "GSI3"
+INDEX_KEYS: dict[str | None, tuple[str, str]] = {
+    None: (PK, SK),
+    GSI1: ("GSI1PK", "GSI1SK"),
+    GSI2: ("GSI2PK", "GSI2SK"),
+    GSI3: ("GSI3PK", "GSI3SK"),
+}
+TTL_ATTRIBUTE = "ttl"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def key(pk: str, sk: str) -> Item:
+    return {PK: pk, SK: sk}
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(_to_dynamo(value)) for name, value in item.items()}
+
+
+def deserialize(raw: Mapping[str, Any]) -> Item:
+    return {name: _from_dynamo(_deserializer.deserialize(value)) for name, value in raw.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return {_from_dynamo(v) for v in value}
+    return value
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item in another state than required."""
+
+
+class TransactionCancelled(Exception):
+    def __init__(self, reasons: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__(f"transaction cancelled: {[reason.get('Code') for reason in reasons]}")
+        self.reasons = list(reasons)
+
+    def failed_positions(self) -> list[int]:
+        """Positions (in the order given to `transact`) of the operations whose condition failed."""
+        return [i for i, reason in enumerate(self.reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A condition or update expression with its `#name` and `:value` placeholders (values as Python values)."""
+
+    text: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Put:
+    item: Item
+    condition: Expression | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    key: Item
+    update: Expression
+    condition: Expression | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    key: Item
+    condition: Expression | None = None
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    key: Item
+    condition: Expression
+
+
+Operation = Put | Update | Delete | ConditionCheck
+
+ITEM_IS_NEW = Expression("attribute_not_exists(#pk)", {"#pk": PK})
+ITEM_EXISTS = Expression("attribute_exists(#pk)", {"#pk": PK})
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    next_cursor: str | None
+
+
+class Table:
+    def __init__(self, client: DynamoDBClient, name: str) -> None:
+        self._client = client
+        self.name = name
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def get(self, item_key: Item, *, consistent: bool = False) -> Item | None:
+        answer = self._client.get_item(TableName=self.name, Key=serialize(item_key), ConsistentRead=consistent)
+        raw = answer.get("Item")
+        return deserialize(raw) if raw else None
+
+    def batch_get(self, keys: Sequence[Item]) -> list[Item]:
+        """Up to 100 items in one round trip (unprocessed keys retried); order of the answer is not guaranteed."""
+        if not keys:
+            return []
+        if len(keys) > 100:
+            raise ValueError("batch_get takes at most 100 keys")
+        pending: dict[str, Any] = {self.name: {"Keys": [serialize(k) for k in keys]}}
+        found: list[Item] = []
+        while pending:
+            answer = self._client.batch_get_item(RequestItems=pending)
+            found.extend(deserialize(raw) for raw in answer.get("Responses", {}).get(self.name, []))
+            pending = dict(answer.get("UnprocessedKeys") or {})
+        return found
+
+    def query(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        sort_prefix: str | None = None,
+        sort_between: tuple[str, str] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        newest_first: bool = False,
+    ) -> Page:
+        pk_name, sk_name = INDEX_KEYS[index]
+        condition = "#pk = :pk"
+        names = {"#pk": pk_name}
+        values: dict[str, Any] = {":pk": partition}
+        if sort_prefix is not None:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = sk_name
+            values[":prefix"] = sort_prefix
+        elif sort_between is not None:
+            condition += " AND #sk BETWEEN :low AND :high"
+            names["#sk"] = sk_name
+            values[":low"], values[":high"] = sort_between
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+            "Limit": limit,
+            "ScanIndexForward": not newest_first,
+        }
+        if index is not None:
+            request["IndexName"] = index
+        if cursor:
+            request["ExclusiveStartKey"] = serialize(decode_cursor(cursor, partition_name=pk_name, partition=partition))
+        answer = self._client.query(**request)
+        last = answer.get("LastEvaluatedKey")
+        items = [deserialize(raw) for raw in answer.get("Items", [])]
+        return Page(items=items, next_cursor=encode_cursor(deserialize(last)) if last else None)
+
+    # -- writes ------------------------------------------------------------------------------------------------
+    def put(self, item: Item, *, condition: Expression | None = None) -> None:
+        request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
+        request.update(_expression_fields(condition, "ConditionExpression"))
+        try:
+            self._client.put_item(**request)
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise ConditionFailed(str(error)) from error
+
+    def update(self, item_key: Item, update: Expression, *, condition: Expression | None = None) -> Item:
+        """Applies an update expression and returns the item as it is after the update."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize(item_key),
+            "UpdateExpression": update.text,
+            "ReturnValues": "ALL_NEW",
+        }
+        request.update(_merged_expression_fields(update, condition))
+        if condition is not None:
+            request["ConditionExpression"] = condition.text
+        try:
+            answer = self._client.update_item(**request)
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise ConditionFailed(str(error)) from error
+        return deserialize(answer.get("Attributes", {}))
+
+    def transact(self, operations: Sequence[Operation]) -> None:
+        """All or nothing (at most 100 operations). Raises TransactionCancelled naming the failed positions."""
+        if not 0 < len(operations) <= 100:
+            raise ValueError("a transaction takes 1 to 100 operations")
+        try:
+            items: Any = [self._transact_item(op) for op in operations]
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            raise TransactionCancelled(reasons) from error
+
+    def _transact_item(self, operation: Operation) -> dict[str, Any]:
+        body: dict[str, Any] = {"TableName": self.name}
+        if isinstance(operation, Put):
+            body["Item"] = serialize(operation.item)
+            body.update(_expression_fields(operation.condition, "ConditionExpression"))
+            return {"Put": body}
+        if isinstance(operation, Update):
+            body["Key"] = serialize(operation.key)
+            body["UpdateExpression"] = operation.update.text
+            body.update(_merged_expression_fields(operation.update, operation.condition))
+            if operation.condition is not None:
+                body["ConditionExpression"] = operation.condition.text
+            return {"Update": body}
+        if isinstance(operation, Delete):
+            body["Key"] = serialize(operation.key)
+            body.update(_expression_fields(operation.condition, "ConditionExpression"))
+            return {"Delete": body}
+        body["Key"] = serialize(operation.key)
+        body.update(_expression_fields(operation.condition, "ConditionExpression"))
+        return {"ConditionCheck": body}
+
+
+def _expression_fields(expression: Expression | None, field_name: str) -> dict[str, Any]:
+    if expression is None:
+        return {}
+    fields: dict[str, Any] = {field_name: expression.text}
+    if expression.names:
+        fields["ExpressionAttributeNames"] = dict(expression.names)
+    if expression.values:
+        fields["ExpressionAttributeValues"] = serialize(expression.values)
+    return fields
+
+
+def _merged_expression_fields(update: Expression, condition: Expression | None) -> dict[str, Any]:
+    names = dict(update.names)
+    values = dict(update.values)
+    if condition is not None:
+        names.update(condition.names)
+        values.update(condition.values)
+    fields: dict[str, Any] = {}
+    if names:
+        fields["ExpressionAttributeNames"] = names
+    if values:
+        fields["ExpressionAttributeValues"] = serialize(values)
+    return fields
+
+
+# -- cursors -----------------------------------------------------------------------------------------------------
+def encode_cursor(last_evaluated_key: Mapping[str, Any]) -> str:
+    text = json.dumps(dict(last_evaluated_key), sort_keys=True, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, partition_name: str, partition: str) -> Item:
+    """The start key a cursor stands for; refuses cursors that are malformed or were issued for another list."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        start = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise BadRequest("The cursor is not valid.", code="INVALID_CURSOR") from error
+    if not isinstance(start, dict) or start.get(partition_name) != partition:
+        raise BadRequest("The cursor does not belong to this list.", code="INVALID_CURSOR")
+    if not all(isinstance(value, str | int) for value in start.values()):
+        raise BadRequest("The cursor is not valid.", code="INVALID_CURSOR")
+    return start

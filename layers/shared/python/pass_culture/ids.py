@@ -1,0 +1,32 @@
+"""Identifiers: opaque ids, and countermarks drawn with a cryptographic generator."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+# domain.md: 6 symbols from A–Z and 2–7 without I and O (no 0 1 8 9 I O): 30 symbols, no look-alikes at the counter.
+COUNTERMARK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ234567"
+COUNTERMARK_LENGTH = 6
+QR_PAYLOAD_PREFIX = "PASSCULTURE:v3;TOKEN:"
+
+
+def new_id() -> str:
+    """An opaque, unguessable id (ids are never sequential: they appear in URLs)."""
+    return uuid.uuid4().hex
+
+
+def new_countermark() -> str:
+    return "".join(secrets.choice(COUNTERMARK_ALPHABET) for _ in range(COUNTERMARK_LENGTH))
+
+
+def normalize_countermark(text: str) -> str | None:
+    """The canonical (upper-case) form of a typed countermark, or None when it cannot be one."""
+    token = text.strip().upper()
+    if len(token) != COUNTERMARK_LENGTH or any(symbol not in COUNTERMARK_ALPHABET for symbol in token):
+        return None
+    return token
+
+
+def qr_payload(countermark: str) -> str:
+    return f"{QR_PAYLOAD_PREFIX}{countermark}"

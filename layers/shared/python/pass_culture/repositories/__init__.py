@@ -1,0 +1,1 @@
+"""Repositories: the only code that knows DynamoDB key shapes (see docs/data-model.md)."""

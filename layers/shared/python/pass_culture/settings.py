@@ -1,0 +1,49 @@
+"""Configuration from environment variables, validated once per process (cold start).
+
+Every function reads the same names; the template (template.yaml, Globals and each function's Environment) is where
+their values are set in AWS, and infra/local sets the same names for the local stack.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class SettingsError(RuntimeError):
+    """A required environment variable is missing or malformed: the function cannot start."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    stage: str = Field(default="dev", alias="STAGE")
+    files_bucket: str = Field(default="", alias="FILES_BUCKET")
+    sender_email: str = Field(default="", alias="SENDER_EMAIL")
+    stock_import_queue_url: str = Field(default="", alias="STOCK_IMPORT_QUEUE_URL")
+    user_pool_id: str = Field(default="", alias="USER_POOL_ID")
+    user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
+    # Set only outside AWS (local stack, tests): where the user pool's public keys are served.
+    jwks_url: str = Field(default="", alias="COGNITO_JWKS_URL")
+    aws_region: str = Field(default="eu-west-3", alias="AWS_REGION")
+    # Set only outside AWS: every boto3 client talks to this endpoint (moto's server).
+    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if environ is None else environ
+        try:
+            return cls.model_validate(dict(source))
+        except ValidationError as error:
+            names = ", ".join(str(e["loc"][0]) for e in error.errors())
+            raise SettingsError(f"invalid or missing environment variables: {names}") from error
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings (read on first use, then kept for the life of the Lambda instance)."""
+    return Settings.from_env()

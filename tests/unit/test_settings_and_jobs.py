@@ -1,0 +1,38 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from pass_culture.errors import BadRequest
+from pass_culture.jobs import parse_job_event
+from pass_culture.settings import Settings, SettingsError
+
+
+def test_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env({"TABLE_NAME": "passculture-Table", "STAGE": "prod", "UNRELATED": "x"})
+    assert settings.table_name == "passculture-Table"
+    assert settings.stage == "prod"
+    assert settings.aws_endpoint_url is None
+
+
+def test_a_function_without_its_table_refuses_to_start() -> None:
+    with pytest.raises(SettingsError, match="TABLE_NAME"):
+        Settings.from_env({})
+
+
+def test_a_job_takes_now_from_its_event() -> None:
+    job = parse_job_event({"job": "payouts", "time": "2026-11-16T01:00:00Z"}, expected_job="payouts")
+    assert job.clock().now() == datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"job": "payouts", "time": "2026-11-16T01:00:00"},  # naive
+        {"job": "payouts", "time": "<aws.scheduler.scheduled-time>"},  # not filled in
+        {"job": "payouts"},
+        {"job": "stock-import", "time": "2026-11-16T01:00:00Z"},  # another job's event
+    ],
+)
+def test_bad_job_events_are_refused(event: dict[str, str]) -> None:
+    with pytest.raises(BadRequest):
+        parse_job_event(event, expected_job="payouts")
