@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from infra.local.seed import seed
 from infra.local.stack import LocalStack
@@ -18,12 +19,13 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--no-seed", action="store_true", help="start with empty data")
+    parser.add_argument("--log-dir", type=Path, default=None, help="where each function's log goes")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
 
     started = time.perf_counter()
-    stack = LocalStack(port=arguments.port, host=arguments.host)
+    stack = LocalStack(port=arguments.port, host=arguments.host, log_dir=arguments.log_dir)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:

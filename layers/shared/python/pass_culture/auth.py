@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pass_culture.http import parse_groups
+from pass_culture.identity import parse_groups
 from pass_culture.settings import Settings
 
 if TYPE_CHECKING:

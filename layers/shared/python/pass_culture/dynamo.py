@@ -14,9 +14,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from pass_culture.errors import BadRequest
 
@@ -28,17 +27,20 @@ Item = dict[str, Any]
 PK = "PK"
 SK = "SK"
 # Overloaded secondary indexes (docs/data-model.md says what each entity puts in them).
-GSI1, GSI2, GSI3 = "GSI1", "GSI2", "GSI3"
+GSI1, GSI2, GSI3, GSI4, GSI5 = "GSI1", "GSI2", "GSI3", "GSI4", "GSI5"
 INDEX_KEYS: dict[str | None, tuple[str, str]] = {
     None: (PK, SK),
-    GSI1: ("GSI1PK", "GSI1SK"),
-    GSI2: ("GSI2PK", "GSI2SK"),
-    GSI3: ("GSI3PK", "GSI3SK"),
+    **{index: (f"{index}PK", f"{index}SK") for index in (GSI1, GSI2, GSI3, GSI4, GSI5)},
 }
 TTL_ATTRIBUTE = "ttl"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+
+@cache
+def _codecs() -> tuple[Any, Any]:
+    # boto3 is imported where it is used: importing it costs ~150 ms of cold start (architecture.md).
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def key(pk: str, sk: str) -> Item:
@@ -46,11 +48,13 @@ def key(pk: str, sk: str) -> Item:
 
 
 def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(_to_dynamo(value)) for name, value in item.items()}
+    serializer = _codecs()[0]
+    return {name: serializer.serialize(_to_dynamo(value)) for name, value in item.items()}
 
 
 def deserialize(raw: Mapping[str, Any]) -> Item:
-    return {name: _from_dynamo(_deserializer.deserialize(value)) for name, value in raw.items()}
+    deserializer = _codecs()[1]
+    return {name: _from_dynamo(deserializer.deserialize(value)) for name, value in raw.items()}
 
 
 def _to_dynamo(value: Any) -> Any:

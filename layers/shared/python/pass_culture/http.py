@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from pass_culture.errors import DomainError, Forbidden, Unauthenticated
+from pass_culture.identity import parse_groups
 
 logger = Logger()
 
@@ -78,22 +79,6 @@ class Caller:
         if self.api_key_offerer_id is not None:
             return self
         return self.require("pro")
-
-
-def parse_groups(raw: Any) -> frozenset[str]:
-    """`cognito:groups` as API Gateway hands it over: a list, 'a,b', '[a b]' or a JSON array string."""
-    if raw is None:
-        return frozenset()
-    if isinstance(raw, list | tuple | set | frozenset):
-        return frozenset(str(g) for g in raw)
-    text = str(raw).strip()
-    if text.startswith("[") and text.endswith("]"):
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            decoded = text[1:-1].replace(",", " ").split()
-        return frozenset(str(g) for g in decoded)
-    return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
 def caller_of(app: APIGatewayRestResolver) -> Caller:

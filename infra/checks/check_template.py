@@ -1,0 +1,143 @@
+"""Offline checks of SAM templates: translate with samtranslator, lint the result with cfn-lint, check schedules.
+
+cfn-lint alone skips the SAM transform (missing unknown !Ref / !GetAtt targets, bad runtimes...). samtranslator pins
+its own pydantic, so this runs isolated: `uv run --no-project --isolated --with-requirements
+infra/checks/requirements.txt python infra/checks/check_template.py template.yaml [other.yaml ...]`. No AWS call:
+dummy S3 code locations (directories need not exist), no IAM lookup, fixed region and account. Exit 0 if no problem
+(cfn-lint warnings count), 1 otherwise, 2 without a template argument.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from cfnlint.api import ManualArgs, lint
+from cfnlint.decode.decode import decode_str
+from samtranslator.model.exceptions import ExceptionWithMessage
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+REGION = "eu-west-3"
+PSEUDO_PARAMETERS = {"AWS::Region": REGION, "AWS::Partition": "aws", "AWS::AccountId": "123456789012"}
+# SAM type -> property naming local code/definitions that `sam build` / `sam package` would upload to S3.
+CODE_PROPERTIES = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"} | {
+    f"AWS::Serverless::{kind}": "DefinitionUri" for kind in ("Api", "HttpApi", "StateMachine")
+}
+# cfn-lint rules that cannot apply to a machine-translated template, each with its reason. None is needed today: the
+# translated template.yaml is clean under every error (E) and warning (W) rule (informational I rules are off).
+IGNORED_RULES: list[str] = []
+# AWS cron fields: name, min, max, regex of the tokens allowed besides numbers, ranges, lists and steps, value names
+CRON_FIELDS = [
+    ("minutes", 0, 59, r"\*", ""),
+    ("hours", 0, 23, r"\*", ""),
+    ("day-of-month", 1, 31, r"\*|\?|L|LW|\d{1,2}W", ""),
+    ("month", 1, 12, r"\*", "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC"),
+    ("day-of-week", 1, 7, r"\*|\?|L|[1-7]L|[1-7]#[1-5]", "SUN MON TUE WED THU FRI SAT"),
+    ("year", 1970, 2199, r"\*", ""),
+]
+RATE_OR_AT = r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)"
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}  # tolerate malformed sections: cfn-lint reports them
+
+
+class OfflineSession:
+    """All the translator reads from a boto3 Session; a real one would read the local AWS configuration."""
+
+    region_name = REGION
+
+
+def schedule_problems(expression: Any) -> list[str]:
+    """What is wrong with an AWS cron(min hour day-of-month month day-of-week year), rate(...) or at(...)."""
+    if not isinstance(expression, str) or re.fullmatch(RATE_OR_AT, expression):
+        return []  # intrinsic functions are not checked
+    cron = re.fullmatch(r"cron\(([^()]*)\)", expression)
+    if not cron:
+        return ["expected cron(<6 fields>), rate(<n> <unit>) (unit singular iff n is 1) or at(yyyy-mm-ddThh:mm:ss)"]
+    fields = cron.group(1).split()
+    if len(fields) != 6:
+        return [f"cron needs 6 fields (minutes hours day-of-month month day-of-week year), got {len(fields)}"]
+    problems = [] if (fields[2] == "?") != (fields[4] == "?") else ["one of day-of-month, day-of-week must be '?'"]
+    for field, (name, low, high, special, names) in zip(fields, CRON_FIELDS, strict=True):
+        for item in field.split(","):
+            base, _, step = item.upper().partition("/")
+            if re.fullmatch(special, item.upper()) or (base == "*" and step.isdigit()):
+                continue
+            bounds = [str(names.split().index(b) + 1) if b in names.split() else b for b in base.split("-")]
+            if len(bounds) > 2 or not all(b.isdigit() for b in bounds) or (step and not step.isdigit()):
+                problems.append(f"{name} {item!r} is not a valid value")
+            elif not all(low <= int(b) <= high for b in bounds):
+                problems.append(f"{name} {item!r} is out of range {low}-{high}")
+    return problems
+
+
+def bad_schedules(resources: dict[str, Any]) -> list[str]:
+    """Check the Schedule/ScheduleV2 events and the Scheduler/EventBridge schedule resources."""
+    found = []
+    for logical_id, resource in resources.items():
+        properties = mapping(mapping(resource).get("Properties"))
+        if mapping(resource).get("Type") in ("AWS::Scheduler::Schedule", "AWS::Events::Rule"):
+            found.append((f"Resources/{logical_id}/Properties", properties.get("ScheduleExpression")))
+        for event_id, event in mapping(properties.get("Events")).items():
+            if mapping(event).get("Type") in ("Schedule", "ScheduleV2"):
+                where = f"Resources/{logical_id}/Properties/Events/{event_id}/Properties"
+                found.append((where, mapping(event.get("Properties")).get("ScheduleExpression")))
+    return [f"[schedule] {e}: {p} ({where}/ScheduleExpression)" for where, e in found for p in schedule_problems(e)]
+
+
+def use_dummy_code_locations(resources: dict[str, Any]) -> None:
+    for resource in resources.values():
+        prop, properties = CODE_PROPERTIES.get(mapping(resource).get("Type", "")), mapping(resource).get("Properties")
+        if not prop or not isinstance(properties, dict) or not isinstance(properties.get(prop, ""), str):
+            continue  # nothing to upload, or already an {Bucket, Key} location or an intrinsic
+        if "InlineCode" in properties or properties.get("PackageType") == "Image":
+            continue
+        if prop in properties or prop in ("CodeUri", "ContentUri"):  # may come from Globals: set it anyway
+            properties[prop] = f"s3://dummy-bucket/{prop}.zip"
+
+
+def check(path: Path) -> tuple[list[str], dict[str, Any]]:
+    """Return (problems, CloudFormation template) for one SAM template."""
+    template, parse_errors = decode_str(path.read_text(encoding="utf-8"))
+    if parse_errors or not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        return [f"[parse] {m.message} (line {m.linenumber})" for m in parse_errors] or ["[parse] no Resources"], {}
+    problems = bad_schedules(template["Resources"])
+    use_dummy_code_locations(template["Resources"])
+    translator = Translator(None, Parser(), boto_session=OfflineSession())
+    try:  # get_managed_policy_map=dict: a loader returning {}, no IAM call
+        translated = translator.translate(template, dict(PSEUDO_PARAMETERS), get_managed_policy_map=dict)
+    except ExceptionWithMessage as error:  # InvalidDocumentException lists every cause
+        return [*problems, *(f"[sam-translate] {cause.message}" for cause in getattr(error, "causes", [error]))], {}
+    for match in lint(json.dumps(translated), config=ManualArgs(regions=[REGION], ignore_checks=IGNORED_RULES)):
+        message = textwrap.shorten(match.message, 240, placeholder=" …")  # E1020 lists every logical id: keep the start
+        where = getattr(match, "path_string", "") or f"line {match.linenumber} of the translated template"
+        problems.append(f"[cfn-lint {match.rule.id}] {message} ({where})")
+    return problems, translated
+
+
+def main(paths: list[str]) -> int:
+    if not paths:
+        print("usage: check_template.py TEMPLATE [TEMPLATE ...]", file=sys.stderr)
+        return 2
+    logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)  # "There are unpublished metrics" noise
+    failed, types = 0, []
+    for name in paths:
+        problems, translated = check(Path(name))
+        print("".join(f"{name}: {problem}\n" for problem in problems), end="")
+        print(f"{name}: FAILED ({len(problems)} problem(s))" if problems else f"{name}: OK")
+        failed += bool(problems)
+        types += [mapping(resource).get("Type") for resource in translated.get("Resources", {}).values()]
+    summary = f"{len(types)} resources, {types.count('AWS::Lambda::Function')} functions"
+    print("template checks: " + (f"FAILED ({failed} of {len(paths)} templates)" if failed else f"OK ({summary})"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

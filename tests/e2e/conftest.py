@@ -1,0 +1,72 @@
+"""The local stack, started as `make run` starts it, on a free port; tests talk to it over HTTP only."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Culture-Locale-2026"
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    url: str
+    aws_endpoint: str
+    log_dir: Path
+    output: list[str]
+
+    def login(self, email: str, password: str = PASSWORD) -> str:
+        answer = requests.post(f"{self.url}/_local/login", json={"email": email, "password": password}, timeout=10)
+        answer.raise_for_status()
+        return str(answer.json()["idToken"])
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    log_dir = tmp_path_factory.mktemp("logs")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local", "--port", "0", "--log-dir", str(log_dir)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if "ready on" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(120):
+        process.kill()
+        pytest.fail("the local stack did not get ready:\n" + "".join(output))
+    text = "".join(output)
+    url = re.search(r"ready on (http://\S+)", text).group(1)  # type: ignore[union-attr]
+    aws_endpoint = re.search(r"embedded AWS: (http://\S+)", text).group(1)  # type: ignore[union-attr]
+    yield RunningStack(url=url, aws_endpoint=aws_endpoint, log_dir=log_dir, output=output)
+    process.send_signal(signal.SIGINT)  # what Ctrl-C does
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 0, "".join(output)
