@@ -56,9 +56,8 @@ def main() -> int:
     print(f"cold start: import + init, median of {arguments.runs} fresh processes (Python {sys.version.split()[0]})")
     print(f"{'import boto3 (baseline)':<34} {baseline:7.0f} ms   1.00x")
     client = measure("infra.bench.first_client", arguments.runs)
-    print(
-        f"{'boto3 + a DynamoDB client':<34} {client:7.0f} ms   {client / baseline:.2f}x   (paid on a function's first AWS call)"
-    )
+    note = "(paid on a function's first AWS call)"
+    print(f"{'boto3 + a DynamoDB client':<34} {client:7.0f} ms   {client / baseline:.2f}x   {note}")
     worst = 0.0
     for function in functions(load_template()):
         measure(function.module_name, 1)

@@ -7,7 +7,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from pass_culture.errors import Conflict, Forbidden, TooManyRequests
-from pass_culture.http import Caller, build_resolver, caller_of, parse_groups
+from pass_culture.http import Caller, build_resolver, caller_of
+from pass_culture.identity import parse_groups
 from tests.events import FakeContext, api_event, claims_of
 
 app = build_resolver()
