@@ -1,20 +1,19 @@
-"""Scheduled job 'expire-bookings'. Cancels uncollected bookings past their expiry and sends reminders (issue: expiry).
+"""Scheduled job 'expire-bookings': Cancels uncollected bookings past their expiry and sends reminders.
 
-Its use case arrives with a later issue: until then it checks its event and refuses to run (501)."""
+Its use case arrives with a later issue: until then the job checks its event, then refuses to run (501)."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.errors import NotImplementedYet
-from pass_culture.jobs import parse_job_event
+from pass_culture.jobs import JobEvent, scheduled_job
 
 logger = Logger()
 
 
-@logger.inject_lambda_context(log_event=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    job = parse_job_event(event, expected_job="expire-bookings")
-    logger.info("job started", extra={"job": job.job, "time": job.time.isoformat()})
+def expire_bookings(job: JobEvent) -> dict[str, Any]:
     raise NotImplementedYet("The 'expire-bookings' job is not built yet.")
+
+
+lambda_handler = scheduled_job("expire-bookings", expire_bookings, logger)

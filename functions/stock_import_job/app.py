@@ -1,21 +1,19 @@
-"""Scheduled job 'stock-import'. Lists the venues connected to a stock provider and queues one import per
-venue.
+"""Scheduled job 'stock-import': Lists the venues connected to a stock provider and queues one import per venue.
 
-Its use case arrives with a later issue: until then it checks its event and refuses to run (501)."""
+Its use case arrives with a later issue: until then the job checks its event, then refuses to run (501)."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.errors import NotImplementedYet
-from pass_culture.jobs import parse_job_event
+from pass_culture.jobs import JobEvent, scheduled_job
 
 logger = Logger()
 
 
-@logger.inject_lambda_context(log_event=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    job = parse_job_event(event, expected_job="stock-import")
-    logger.info("job started", extra={"job": job.job, "time": job.time.isoformat()})
+def import_stocks(job: JobEvent) -> dict[str, Any]:
     raise NotImplementedYet("The 'stock-import' job is not built yet.")
+
+
+lambda_handler = scheduled_job("stock-import", import_stocks, logger)

@@ -36,3 +36,24 @@ def test_a_job_takes_now_from_its_event() -> None:
 def test_bad_job_events_are_refused(event: dict[str, str]) -> None:
     with pytest.raises(BadRequest):
         parse_job_event(event, expected_job="payouts")
+
+
+def test_a_scheduled_job_runs_as_of_its_event_and_reports() -> None:
+    from aws_lambda_powertools import Logger
+
+    from pass_culture.jobs import JobEvent, scheduled_job
+    from tests.events import FakeContext
+
+    seen: list[datetime] = []
+
+    def run(job: JobEvent) -> dict[str, int]:
+        seen.append(job.clock().now())
+        return {"validated": 3}
+
+    handler = scheduled_job("auto-validate-bookings", run, Logger(service="test"))
+    report = handler({"job": "auto-validate-bookings", "time": "2026-11-23T02:00:00Z"}, FakeContext())  # type: ignore[arg-type]
+    assert report == {"job": "auto-validate-bookings", "time": "2026-11-23T02:00:00+00:00", "validated": 3}
+    assert seen == [datetime(2026, 11, 23, 2, 0, tzinfo=UTC)]
+    with pytest.raises(BadRequest):
+        handler({"job": "payouts", "time": "2026-11-23T02:00:00Z"}, FakeContext())  # type: ignore[arg-type]
+    assert len(seen) == 1

@@ -4,13 +4,18 @@ replayed for a past day (locally: `POST /_local/jobs/{job}` with `{"time": ...}`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from pass_culture.clock import FixedClock
 from pass_culture.errors import BadRequest
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 JOBS = ("stock-import", "expire-bookings", "auto-validate-bookings", "payouts")
 
@@ -36,3 +41,21 @@ def parse_job_event(event: dict[str, Any], *, expected_job: str) -> JobEvent:
 def report(event: JobEvent, **figures: Any) -> dict[str, Any]:
     started: datetime = event.time
     return {"job": event.job, "time": started.isoformat(), **figures}
+
+
+JobHandler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
+
+
+def scheduled_job(job: str, run: Callable[[JobEvent], dict[str, Any]], logger: Logger) -> JobHandler:
+    """The Lambda handler of a scheduled job: checks the event is this job's, runs it as of the event's time, returns
+    its report (what `POST /_local/jobs/{job}` answers). A bad event raises: Scheduler retries, then dead-letters."""
+
+    @logger.inject_lambda_context(log_event=True)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        parsed = parse_job_event(event, expected_job=job)
+        logger.info("job started", extra={"job": job, "time": parsed.time.isoformat()})
+        figures = run(parsed)
+        logger.info("job done", extra={"job": job, **figures})
+        return report(parsed, **figures)
+
+    return lambda_handler
