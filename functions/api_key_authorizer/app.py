@@ -7,9 +7,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture import aws
+from pass_culture.accounts.api_keys import ApiKeyRepository
 from pass_culture.auth import Principal, looks_like_jwt, pro_principal, verify_id_token
 from pass_culture.dynamo import Table
-from pass_culture.repositories.api_keys import ApiKeyRepository
 from pass_culture.settings import get_settings
 
 logger = Logger()

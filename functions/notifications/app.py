@@ -1,7 +1,8 @@
 """Notifications: the table's stream is the outbox. Each record's old and new images say what happened; the
-emails it calls for are sent with SES. Partial batch failures are reported, so a failed send is retried alone and
-ends in the DLQ, never lost. The email rules arrive with the accounts and bookings issues."""
+emails it calls for are sent with SES, once each. Partial batch failures are reported, so a failed send is retried
+alone and ends in the DLQ, never lost."""
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -10,19 +11,24 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pass_culture.notifications import emails_for_change
+from pass_culture.notifications.service import NotificationService, build_notification_service
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
+@cache
+def service() -> NotificationService:
+    return build_notification_service()
+
+
 def handle_change(record: DynamoDBRecord) -> None:
     change = record.dynamodb
-    emails = emails_for_change(
-        old=change.old_image if change else {},
-        new=change.new_image if change else {},
-    )
-    logger.debug("stream record", extra={"event_name": str(record.event_name), "emails": len(emails)})
+    old = (change.old_image if change else None) or {}
+    new = (change.new_image if change else None) or {}
+    sent = service().handle_change(str(record.event_id), old, new)
+    if sent:
+        logger.info("emails sent", extra={"event_id": record.event_id, "count": sent})
 
 
 @logger.inject_lambda_context

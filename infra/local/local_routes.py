@@ -124,7 +124,7 @@ class LocalRoutes:
         html = parsed.get_body(preferencelist=("html",))
         sent_at = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else self._seen(message["id"])
         return {
-            "to": ", ".join(message.get("destinations") or [str(parsed["To"] or "")]),
+            "to": str(parsed["To"] or ", ".join(dict.fromkeys(message.get("destinations") or []))),
             "replyTo": str(parsed["Reply-To"]) if parsed["Reply-To"] else None,
             "subject": str(parsed["Subject"] or ""),
             "text": text.get_content() if text is not None else "",

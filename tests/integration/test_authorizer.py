@@ -11,7 +11,7 @@ import pytest
 from moto.utilities.utils import load_resource
 
 from pass_culture import dynamo
-from pass_culture.repositories.api_keys import api_key_key, hash_api_key
+from pass_culture.accounts.api_keys import api_key_key, hash_api_key
 from pass_culture.settings import get_settings
 from tests.events import FakeContext
 

@@ -1,1 +1,0 @@
-"""Repositories: the only code that knows DynamoDB key shapes (see docs/data-model.md)."""

@@ -1,0 +1,84 @@
+"""Functions called in-process with the environment the template gives them, moto behind."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from infra.local.template import functions, load_template
+from pass_culture import aws
+from pass_culture.settings import get_settings
+from tests.events import FakeContext, api_event
+
+TEMPLATE = load_template()
+FUNCTIONS = {f.logical_id: f for f in functions(TEMPLATE)}
+
+
+def deploy(provisioned: Any, monkeypatch: pytest.MonkeyPatch, logical_id: str) -> Any:
+    """Sets the function's environment as the template resolves it, and (re)loads its module fresh."""
+    function = FUNCTIONS[logical_id]
+    for name, value in function.raw_environment.items():
+        monkeypatch.setenv(name, str(provisioned.resolver.resolve(value)))
+    get_settings.cache_clear()
+    aws.client.cache_clear()
+    module = importlib.import_module(function.module_name)
+    for cached in ("service",):
+        if hasattr(getattr(module, cached, None), "cache_clear"):
+            getattr(module, cached).cache_clear()
+    return module
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def call_api(module: Any) -> Callable[..., Answer]:
+    def call(
+        method: str,
+        path: str,
+        *,
+        resource: str | None = None,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        claims: dict[str, str] | None = None,
+        authorizer: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Answer:
+        event = api_event(
+            method,
+            path,
+            resource=resource,
+            path_parameters=params,
+            body=body,
+            claims=claims,
+            authorizer=authorizer,
+            query=query,
+        )
+        response = module.lambda_handler(event, FakeContext())
+        raw = response.get("body")
+        headers = {
+            **(response.get("headers") or {}),
+            **{k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()},
+        }
+        try:
+            body_out = json.loads(raw) if raw else None
+        except ValueError:
+            body_out = raw
+        return Answer(response["statusCode"], body_out, headers)
+
+    return call
+
+
+@pytest.fixture
+def deployed(moto_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
+    yield lambda logical_id: deploy(moto_stack, monkeypatch, logical_id)
+    get_settings.cache_clear()
+    aws.client.cache_clear()
