@@ -15,8 +15,11 @@ from pass_culture.clock import isoformat
 Instant = Annotated[AwareDatetime, PlainSerializer(isoformat, return_type=str, when_used="json")]
 
 
+# defer_build: a model's validator is built on its first use, not at import (cold start, architecture.md).
 class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True, defer_build=True
+    )
 
     def to_api(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")
