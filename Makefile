@@ -12,12 +12,13 @@ export UV
 # After the first download they run from uv's cache, offline.
 CHECKS_ENV := --no-project --isolated --quiet --compile-bytecode --with-requirements infra/checks/requirements.txt
 
-.PHONY: help bootstrap run test lint format typecheck check-template unit integration e2e bench requirements
+.PHONY: help bootstrap run test lint format typecheck check-template unit integration e2e bench requirements load-catalogue
 
 help:
 	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
 	@echo "make test   - lint, types, template checks, unit + integration + e2e tests"
 	@echo "make bench  - cold starts of every function (and later: API and job benchmarks)"
+	@echo "make load-catalogue FILE=books.csv - load a book catalogue into the running local stack"
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
@@ -53,6 +54,11 @@ integration: bootstrap
 
 e2e: bootstrap
 	$(UV) run --frozen pytest -q tests/e2e
+
+# Loads a book catalogue CSV into the running local stack (make run in another terminal): make load-catalogue FILE=…
+load-catalogue: bootstrap
+	@test -n "$(FILE)" || (echo "usage: make load-catalogue FILE=books.csv [PORT=3000]" && exit 2)
+	$(UV) run --frozen python -m infra.local.load_catalogue "$(FILE)" --url http://127.0.0.1:$(PORT)
 
 bench: bootstrap
 	$(UV) run --frozen python -m infra.bench.cold_start

@@ -1,27 +1,31 @@
 """Seed data for the local stack: the two kinds of venue the source documents describe (a bookshop with its SIRET,
 a local authority's media library without one, reimbursed through a pricing point), a few offers, an admin and one
-18-year-old beneficiary. Accounts go through their use cases, as the API would; offers are written directly until
-their use cases exist (issue #4)."""
+18-year-old beneficiary. Everything goes through the use cases, as the API would."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from stdnum import ean, luhn
+from stdnum import luhn
 
 from infra.local.stack import LocalStack
 from pass_culture import dynamo
 from pass_culture.accounts.api_keys import ApiKeyRepository
 from pass_culture.accounts.identity import CognitoIdentityProvider
-from pass_culture.accounts.models import CreateBeneficiaryInput, CreateOffererInput, CreateVenueInput, Venue
+from pass_culture.accounts.models import CreateBeneficiaryInput, CreateOffererInput, CreateVenueInput
 from pass_culture.accounts.repository import AccountsRepository
 from pass_culture.accounts.service import AccountsService
-from pass_culture.clock import SystemClock, isoformat
+from pass_culture.clock import SystemClock
 from pass_culture.http import Caller
-from pass_culture.ids import new_id
+from pass_culture.offers.images import ImageUploads
+from pass_culture.offers.models import CreateOfferInput, CreateStockInput
+from pass_culture.offers.repository import OffersRepository
+from pass_culture.offers.service import OffersService
 
 PASSWORD = "Culture-Locale-2026"
+SAMPLE_CATALOGUE = Path(__file__).with_name("catalogue-sample.csv")
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,12 @@ def siret(siren_: str, nic_prefix: str) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def isbn13(prefix: str) -> str:
-    return prefix + ean.calc_check_digit(prefix)
-
-
 def seed(stack: LocalStack) -> list[Login]:
     assert stack.provisioned is not None
     table = dynamo.Table(stack.aws.client("dynamodb"), str(stack.provisioned.ref("Table")))
     identity = CognitoIdentityProvider(stack.aws.client("cognito-idp"), str(stack.provisioned.ref("UserPool")))
-    accounts = AccountsService(AccountsRepository(table), ApiKeyRepository(table), identity, SystemClock())
+    clock = SystemClock()
+    accounts = AccountsService(AccountsRepository(table), ApiKeyRepository(table), identity, clock)
     now = datetime.now(UTC)
     admin = Login("admin", "admin@passculture.local", PASSWORD, "pass Culture staff")
     bookseller = Login("pro", "libraire@librairie-marais.example", PASSWORD, "bookshop, venue with a SIRET")
@@ -116,13 +117,40 @@ def seed(stack: LocalStack) -> list[Login]:
             booking_email="mediatheque@saint-ouen-sur-loire.example",
         ),
     )
-    _offer(table, now, bookshop_venue, "LIVRE_PAPIER", "L'Étranger", price_cents=890, quantity=3,
-           ean_=isbn13("978207036002"), description="Le coup de cœur de la librairie.")  # fmt: skip
-    _offer(table, now, bookshop_venue, "LIVRE_PAPIER", "Les Misérables (tome 1)", price_cents=1290, quantity=5,
-           ean_=isbn13("978225300609"))  # fmt: skip
-    _offer(table, now, library, "ABO_BIBLIOTHEQUE", "Carte d'abonnement à la médiathèque", price_cents=0, quantity=None)
-    _offer(table, now, library, "RENCONTRE", "Club de lecture : les classiques", price_cents=0, quantity=20,
-           beginning=now + timedelta(days=10), is_duo=True)  # fmt: skip
+    offers = OffersService(OffersRepository(table), ImageUploads(stack.aws.client("s3"), stack.files_bucket), clock)
+    offers.load_catalogue(callers[admin], SAMPLE_CATALOGUE.read_text(encoding="utf-8"))
+    as_bookseller, as_librarian = callers[bookseller], callers[librarian]
+    for ean, price, quantity, description in (
+        ("9782070360024", 890, 3, "Le coup de cœur de la librairie."),
+        ("9782253096344", 1290, 5, ""),
+        ("9782070612758", 750, None, "À lire et relire."),
+    ):
+        offer = offers.create_offer(
+            as_bookseller,
+            CreateOfferInput(
+                venue_id=bookshop_venue.id, subcategory_id="LIVRE_PAPIER", ean=ean, description=description
+            ),
+        )
+        offers.add_stock(as_bookseller, offer["id"], CreateStockInput(price_cents=price, quantity=quantity))
+    card = offers.create_offer(
+        as_librarian,
+        CreateOfferInput(
+            venue_id=library.id, subcategory_id="ABO_BIBLIOTHEQUE", name="Carte d'abonnement à la médiathèque"
+        ),
+    )
+    offers.add_stock(as_librarian, card["id"], CreateStockInput(price_cents=0))
+    club = offers.create_offer(
+        as_librarian,
+        CreateOfferInput(
+            venue_id=library.id, subcategory_id="RENCONTRE", name="Club de lecture : les classiques", is_duo=True
+        ),
+    )
+    for days in (10, 24):
+        offers.add_stock(
+            as_librarian,
+            club["id"],
+            CreateStockInput(price_cents=0, quantity=20, beginning_datetime=now + timedelta(days=days)),
+        )
     today = now.date()
     accounts.register_beneficiary(
         callers[admin],
@@ -136,60 +164,3 @@ def seed(stack: LocalStack) -> list[Login]:
         ),
     )
     return [admin, bookseller, librarian, young]
-
-
-def _offer(
-    table: dynamo.Table,
-    now: datetime,
-    venue: Venue,
-    subcategory_id: str,
-    name: str,
-    *,
-    price_cents: int,
-    quantity: int | None,
-    ean_: str | None = None,
-    description: str = "",
-    beginning: datetime | None = None,
-    is_duo: bool = False,
-) -> None:
-    offer_id, stock_id = new_id(), new_id()
-    created = isoformat(now)
-    table.transact(
-        [
-            dynamo.Put(
-                {
-                    **dynamo.key(f"OFFER#{offer_id}", "OFFER"),
-                    "entity": "OFFER",
-                    "id": offer_id,
-                    "venueId": venue.id,
-                    "offererId": venue.offerer_id,
-                    "GSI1PK": f"VENUE#{venue.id}",
-                    "GSI1SK": f"OFFER#{created}#{offer_id}",
-                    "name": name,
-                    "subcategoryId": subcategory_id,
-                    "ean": ean_,
-                    "description": description,
-                    "isDuo": is_duo,
-                    "isActive": True,
-                    "createdAt": created,
-                    "venue": {
-                        k: venue.to_api()[k] for k in ("name", "address", "postalCode", "city", "latitude", "longitude")
-                    },
-                }
-            ),
-            dynamo.Put(
-                {
-                    **dynamo.key(f"OFFER#{offer_id}", f"STOCK#{stock_id}"),
-                    "entity": "STOCK",
-                    "id": stock_id,
-                    "offerId": offer_id,
-                    "priceCents": price_cents,
-                    "quantity": quantity,
-                    "bookedQuantity": 0,
-                    "beginningDatetime": isoformat(beginning) if beginning else None,
-                    "bookingLimitDatetime": isoformat(beginning - timedelta(hours=1)) if beginning else None,
-                    "createdAt": created,
-                }
-            ),
-        ]
-    )

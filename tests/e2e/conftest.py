@@ -52,7 +52,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         assert process.stdout is not None
         for line in process.stdout:
             output.append(line)
-            if "ready on" in line:
+            if "Ctrl-C stops everything" in line:  # the last line of the start-up banner
                 ready.set()
 
     threading.Thread(target=read, daemon=True).start()

@@ -151,18 +151,27 @@ class Table:
         return deserialize(raw) if raw else None
 
     def batch_get(self, keys: Sequence[Item]) -> list[Item]:
-        """Up to 100 items in one round trip (unprocessed keys retried); order of the answer is not guaranteed."""
-        if not keys:
-            return []
-        if len(keys) > 100:
-            raise ValueError("batch_get takes at most 100 keys")
-        pending: dict[str, Any] = {self.name: {"Keys": [serialize(k) for k in keys]}}
+        """The items that exist, 100 keys a round trip (unprocessed keys retried); the order is not guaranteed."""
+        unique = list({(k[PK], k[SK]): k for k in keys}.values())
         found: list[Item] = []
-        while pending:
-            answer = self._client.batch_get_item(RequestItems=pending)
-            found.extend(deserialize(raw) for raw in answer.get("Responses", {}).get(self.name, []))
-            pending = dict(answer.get("UnprocessedKeys") or {})
+        for start in range(0, len(unique), 100):
+            pending: dict[str, Any] = {self.name: {"Keys": [serialize(k) for k in unique[start : start + 100]]}}
+            while pending:
+                answer = self._client.batch_get_item(RequestItems=pending)
+                found.extend(deserialize(raw) for raw in answer.get("Responses", {}).get(self.name, []))
+                pending = dict(answer.get("UnprocessedKeys") or {})
         return found
+
+    def query_all(self, partition: str, *, index: str | None = None, sort_prefix: str | None = None) -> list[Item]:
+        """Every item of a (bounded) partition or prefix, following DynamoDB's pages."""
+        items: list[Item] = []
+        cursor: str | None = None
+        while True:
+            page = self.query(partition, index=index, sort_prefix=sort_prefix, limit=1000, cursor=cursor)
+            items.extend(page.items)
+            if page.next_cursor is None:
+                return items
+            cursor = page.next_cursor
 
     def query(
         self,
@@ -212,6 +221,16 @@ class Table:
             self._client.put_item(**request)
         except self._client.exceptions.ConditionalCheckFailedException as error:
             raise ConditionFailed(str(error)) from error
+
+    def put_many(self, items: Sequence[Item]) -> None:
+        """Unconditional puts, 25 a round trip (unprocessed items retried): bulk loads such as the catalogue."""
+        for start in range(0, len(items), 25):
+            pending: dict[str, Any] = {
+                self.name: [{"PutRequest": {"Item": serialize(item)}} for item in items[start : start + 25]]
+            }
+            while pending:
+                answer = self._client.batch_write_item(RequestItems=pending)
+                pending = dict(answer.get("UnprocessedItems") or {})
 
     def update(self, item_key: Item, update: Expression, *, condition: Expression | None = None) -> Item:
         """Applies an update expression and returns the item as it is after the update."""

@@ -1,0 +1,81 @@
+"""Client retries (`Idempotency-Key`) with Powertools idempotency, persisted in the one table.
+
+Each record lives in its own partition (PK = the idempotency key's hash, SK fixed), not under Powertools' default
+static partition: millions of young people retrying bookings must not share one hot partition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from pass_culture.errors import BadRequest, Conflict, RuleRefused
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+RETENTION_SECONDS = 24 * 3600
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SpreadKeyPersistenceLayer(DynamoDBPersistenceLayer):
+    def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+        return {"PK": {"S": f"IDEMPOTENCY#{idempotency_key}"}, "SK": {"S": "IDEMPOTENCY"}}
+
+    def _item_to_data_record(self, item: dict[str, Any]) -> Any:
+        record = super()._item_to_data_record(item)
+        record.idempotency_key = record.idempotency_key.removeprefix("IDEMPOTENCY#")
+        return record
+
+
+class IdempotentRequests:
+    """Makes a use case answer a retried request (same caller, same key) with its first answer, once.
+
+    The decorated use case takes `request={"user", "key", "body"}`; a key reused with another body is refused."""
+
+    def __init__(self, table_name: str, client: Any) -> None:
+        # One persistence layer and config per idempotent use case (Powertools keeps per-function state in them).
+        self._persistence = SpreadKeyPersistenceLayer(
+            table_name=table_name, key_attr="PK", expiry_attr="ttl", boto3_client=client
+        )
+        self.config = IdempotencyConfig(
+            event_key_jmespath='["user", "key"]',
+            payload_validation_jmespath="body",
+            expires_after_seconds=RETENTION_SECONDS,
+            raise_on_no_idempotency_key=True,
+        )
+
+    def wrap(self, use_case: F) -> F:
+        wrapped = idempotent_function(
+            data_keyword_argument="request", config=self.config, persistence_store=self._persistence
+        )(use_case)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return wrapped(*args, **kwargs)
+            except IdempotencyValidationError as error:
+                raise RuleRefused(
+                    "This Idempotency-Key was used for another request.", code="IDEMPOTENCY_KEY_REUSED"
+                ) from error
+            except IdempotencyAlreadyInProgressError as error:
+                raise Conflict(
+                    "The first request with this Idempotency-Key is still running.", code="REQUEST_IN_PROGRESS"
+                ) from error
+
+        return call  # type: ignore[return-value]
+
+
+def valid_idempotency_key(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not KEY_PATTERN.match(raw):
+        raise BadRequest("Idempotency-Key: 1 to 128 letters, digits or _ . : -", code="INVALID_IDEMPOTENCY_KEY")
+    return raw
