@@ -1,37 +1,44 @@
-"""Bookings API: book (one transaction with stock and credit), cancel, the beneficiary's bookings. The use
-cases arrive with issue #5; until then every route checks who may call it, then answers 501."""
+"""Bookings API: book (one transaction with stock and credit), cancel, the beneficiary's bookings (issue #5)."""
 
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pass_culture.errors import NotImplementedYet
+from pass_culture.bookings.models import BookInput
+from pass_culture.bookings.service import BookingsService, build_bookings_service
 from pass_culture.http import build_resolver, caller_of
+from pass_culture.idempotency import valid_idempotency_key
 
 logger = Logger()
 app = build_resolver()
-PENDING = NotImplementedYet("Bookings arrive with issue #5.")
+
+
+@cache
+def service() -> BookingsService:
+    return build_bookings_service()
 
 
 @app.post("/bookings")
-def book() -> None:
-    caller_of(app).require("beneficiary")
-    raise PENDING
+def book(body: BookInput) -> tuple[dict[str, Any], int]:
+    key = valid_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
+    return service().book_once(caller_of(app), body, key), 201
 
 
 @app.get("/me/bookings")
-def my_bookings() -> None:
-    caller_of(app).require("beneficiary")
-    raise PENDING
+def my_bookings(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict[str, Any]:
+    return service().my_bookings(caller_of(app), limit, cursor)
 
 
 @app.post("/bookings/<bookingId>/cancel")
-def cancel_booking(bookingId: str) -> None:  # noqa: N803 - the contract's path parameter names
-    caller_of(app).require("beneficiary")
-    raise PENDING
+def cancel_booking(bookingId: str) -> dict[str, Any]:  # noqa: N803 - the contract's path parameter name
+    return service().cancel(caller_of(app), bookingId)
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if service().idempotency is not None:
+        service().idempotency.config.register_lambda_context(context)  # type: ignore[union-attr]
     return app.resolve(event, context)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.request import urlopen
 
 from chalice.config import Config
-from chalice.local import LocalDevServer
+from chalice.local import LocalDevServer, ThreadedHTTPServer
 
 from infra.local.background import Scheduler, StreamPoller
 from infra.local.embedded_aws import EmbeddedAws, Provisioned, function_environment, provision
@@ -25,6 +25,12 @@ from pass_culture.auth import verify_id_token
 from pass_culture.settings import Settings
 
 log = logging.getLogger("local")
+
+
+class GatewayServer(ThreadedHTTPServer):
+    """chalice's threaded server with a listen backlog for bursts (socketserver's default of 5 resets connections)."""
+
+    request_queue_size = 256
 
 
 class LocalStack:
@@ -90,7 +96,14 @@ class LocalStack:
         )
         handler = request_handler_class(api, LocalRoutes(self))
         config = Config.create(lambda_timeout=30)
-        self._server = LocalDevServer(api, config, self.host, self.port, handler_cls=handler)  # type: ignore[arg-type]
+        self._server = LocalDevServer(
+            api,  # type: ignore[arg-type]
+            config,
+            self.host,
+            self.port,
+            handler_cls=handler,
+            server_cls=GatewayServer,
+        )
         self.port = self._server.server.server_address[1]
         threading.Thread(target=self._server.server.serve_forever, name="gateway", daemon=True).start()
 

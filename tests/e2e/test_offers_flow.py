@@ -25,12 +25,12 @@ def test_a_young_person_finds_the_seeded_offers_around_paris(stack: RunningStack
     assert all(item["venue"]["city"] == "Paris" for item in near["items"])
     assert [i["distanceKm"] for i in near["items"]] == sorted(i["distanceKm"] for i in near["items"])
     wide = requests.get(
-        f"{stack.url}/offers", params={"lat": 48.8566, "lon": 2.3522, "radiusKm": 100, "q": "club"}, timeout=20
+        f"{stack.url}/offers", params={"lat": "48.8566", "lon": "2.3522", "radiusKm": "100", "q": "club"}, timeout=20
     )
     assert [item["name"] for item in wide.json()["items"]] == []  # Orléans is ~111 km away
     orleans = requests.get(
         f"{stack.url}/offers",
-        params={"lat": 47.9029, "lon": 1.9093, "radiusKm": 10, "subcategoryId": "RENCONTRE"},
+        params={"lat": "47.9029", "lon": "1.9093", "radiusKm": "10", "subcategoryId": "RENCONTRE"},
         timeout=20,
     ).json()["items"]
     assert [item["name"] for item in orleans] == ["Club de lecture : les classiques"]

@@ -1,3 +1,5 @@
+import pytest
+
 from pass_culture.notifications.decide import emails_for_change
 from pass_culture.notifications.render import render
 
@@ -43,3 +45,63 @@ def test_templates_render_french_text_and_escaped_html() -> None:
     assert "300,00 €" in rendered.text
     assert "&lt;Jeanne&gt;" in rendered.html
     assert "<Jeanne>" not in rendered.html
+
+
+BOOKING = {
+    "entity": "BOOKING", "status": "CONFIRMED", "token": "ABC234", "offerName": "L'Étranger", "ean": "9782070360024",
+    "quantity": 1, "unitPriceCents": 890, "amountCents": 890, "bookedAt": "2026-11-23T10:00:00.000Z", "eventDate": None,
+    "venueName": "Librairie du Marais", "venueAddress": "12 rue des Archives, 75003 Paris", "bookingEmail": "resa@librairie.example",
+    "withdrawalDetails": "Au comptoir", "expiresAt": "2026-12-03T10:00:00.000Z", "cancellationLimitDate": None,
+    "beneficiary": {"firstName": "Jeanne", "lastName": "Jeune", "email": "jeanne@example.org", "phone": "0612345678"},
+}  # fmt: skip
+
+
+def test_a_new_booking_tells_the_venue_and_confirms_to_the_young_person() -> None:
+    to_venue, confirmation = emails_for_change({}, BOOKING)
+    assert (to_venue.kind, to_venue.to, to_venue.reply_to) == (
+        "booking_to_venue",
+        "resa@librairie.example",
+        "jeanne@example.org",
+    )
+    assert (confirmation.kind, confirmation.to) == ("booking_confirmed", "jeanne@example.org")
+    venue_mail = render(to_venue.kind, to_venue.context)
+    for shown in (
+        "ABC234",
+        "L'Étranger",
+        "9782070360024",
+        "23/11/2026 à 11h00",
+        "8,90",
+        "Jeanne Jeune",
+        "jeanne@example.org",
+        "0612345678",
+    ):
+        assert shown in venue_mail.text, shown
+    young_mail = render(confirmation.kind, confirmation.context)
+    for shown in ("ABC234", "12 rue des Archives", "Au comptoir", "03/12/2026 à 11h00"):
+        assert shown in young_mail.text, shown
+
+
+def test_free_bookings_say_gratuit() -> None:
+    to_venue, _ = emails_for_change({}, {**BOOKING, "unitPriceCents": 0, "amountCents": 0, "ean": None})
+    assert "Prix : Gratuit" in render(to_venue.kind, to_venue.context).text
+
+
+@pytest.mark.parametrize(
+    ("reason", "kinds"),
+    [
+        ("BENEFICIARY", ["booking_cancelled_to_venue"]),
+        ("OFFERER", ["booking_cancelled_to_beneficiary"]),
+        ("EXPIRED", ["booking_expired_to_venue", "booking_expired"]),
+    ],
+)
+def test_cancellations_tell_the_other_side(reason: str, kinds: list[str]) -> None:
+    emails = emails_for_change(BOOKING, {**BOOKING, "status": "CANCELLED", "cancellationReason": reason})
+    assert [e.kind for e in emails] == kinds
+    for email in emails:
+        assert "ABC234" in render(email.kind, email.context).text
+
+
+def test_an_undone_validation_is_told_and_a_validation_is_not() -> None:
+    used = {**BOOKING, "status": "USED"}
+    assert [e.kind for e in emails_for_change(used, BOOKING)] == ["booking_validation_undone"]
+    assert emails_for_change(BOOKING, used) == []

@@ -75,3 +75,17 @@ def balance(
     if digital_cap_cents is None:
         return Balance(remaining, remaining, expired=False)
     return Balance(remaining, max(0, min(remaining, digital_cap_cents - digital_spent_cents)), expired=False)
+
+
+def check_can_spend(left: Balance, amount_cents: int, *, digital_capped: bool) -> None:
+    """Whether a booking of `amount_cents` fits the credit. Free offers fit even with nothing left (domain.md)."""
+    from pass_culture.errors import Conflict
+
+    if left.expired:
+        raise RuleRefused("Your pass Culture credit has expired.", code="CREDIT_EXPIRED")
+    if amount_cents == 0:
+        return
+    if amount_cents > left.remaining_cents:
+        raise Conflict("Not enough credit left for this booking.", code="INSUFFICIENT_CREDIT")
+    if digital_capped and amount_cents > left.digital_remaining_cents:
+        raise Conflict("The digital offers' cap of your credit is reached.", code="DIGITAL_CAP_REACHED")

@@ -1,8 +1,14 @@
 """Which emails a committed change of the table calls for, from the item's old and new images. Pure.
 
-| change                                   | email                  | to                          |
-| a beneficiary is registered (INSERT)     | welcome                | the beneficiary             |
-| a bank account becomes ACCEPTED          | bank_account_accepted  | who submitted the account   |
+| change                                   | email                      | to                                |
+| a beneficiary is registered (INSERT)     | welcome                    | the beneficiary                   |
+| a bank account becomes ACCEPTED          | bank_account_accepted      | who submitted the account         |
+| a booking is made (INSERT)               | booking_to_venue           | the offer's (else venue's) email  |
+|                                          | booking_confirmed          | the beneficiary                   |
+| CONFIRMED -> CANCELLED by the beneficiary | booking_cancelled_to_venue | the venue                        |
+| CONFIRMED -> CANCELLED by the venue      | booking_cancelled_to_beneficiary | the beneficiary             |
+| CONFIRMED -> CANCELLED, expired          | booking_expired_to_venue, booking_expired | both sides            |
+| USED -> CONFIRMED (validation undone)    | booking_validation_undone  | the beneficiary                   |
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pass_culture.clock import PARIS, parse_instant
-from pass_culture.money import euros
+from pass_culture.money import euros, price_label
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,63 @@ def emails_for_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Em
         return [_welcome(new)]
     if entity == "BANK_ACCOUNT" and new.get("status") == "ACCEPTED" and old.get("status") != "ACCEPTED":
         return [_bank_account_accepted(new)] if new.get("notifyEmail") else []
+    if entity == "BOOKING" and new:
+        return _booking_emails(old, new)
+    return []
+
+
+def paris_time(instant: Any) -> str:
+    return parse_instant(str(instant)).astimezone(PARIS).strftime("%d/%m/%Y à %Hh%M")
+
+
+def _booking_context(booking: Mapping[str, Any]) -> dict[str, Any]:
+    beneficiary = booking["beneficiary"]
+    return {
+        "offer": booking["offerName"],
+        "countermark": booking["token"],
+        "ean": booking.get("ean"),
+        "quantity": int(booking["quantity"]),
+        "duo": int(booking["quantity"]) == 2,
+        "price": price_label(int(booking["unitPriceCents"])),
+        "total": price_label(int(booking["amountCents"])),
+        "event_date": paris_time(booking["eventDate"]) if booking.get("eventDate") else None,
+        "booked_at": paris_time(booking["bookedAt"]),
+        "venue": booking["venueName"],
+        "venue_address": booking["venueAddress"],
+        "withdrawal_details": booking.get("withdrawalDetails"),
+        "expires_at": paris_time(booking["expiresAt"]) if booking.get("expiresAt") else None,
+        "cancellation_limit": (
+            paris_time(booking["cancellationLimitDate"]) if booking.get("cancellationLimitDate") else None
+        ),
+        "first_name": beneficiary["firstName"],
+        "last_name": beneficiary["lastName"],
+        "email": beneficiary["email"],
+        "phone": beneficiary["phone"],
+    }
+
+
+def _booking_emails(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[EmailToSend]:
+    context = _booking_context(new)
+    venue, young = str(new["bookingEmail"]), str(new["beneficiary"]["email"])
+    before, after = old.get("status"), new.get("status")
+    if not old:
+        return [
+            EmailToSend("booking_to_venue", venue, context, reply_to=young),
+            EmailToSend("booking_confirmed", young, context),
+        ]
+    if before == "CONFIRMED" and after == "CANCELLED":
+        reason = new.get("cancellationReason")
+        if reason == "BENEFICIARY":
+            return [EmailToSend("booking_cancelled_to_venue", venue, context, reply_to=young)]
+        if reason == "OFFERER":
+            return [EmailToSend("booking_cancelled_to_beneficiary", young, context)]
+        if reason == "EXPIRED":
+            return [
+                EmailToSend("booking_expired_to_venue", venue, context),
+                EmailToSend("booking_expired", young, context),
+            ]
+    if before == "USED" and after == "CONFIRMED":
+        return [EmailToSend("booking_validation_undone", young, context)]
     return []
 
 

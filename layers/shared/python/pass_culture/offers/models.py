@@ -28,6 +28,7 @@ class VenueSnapshot(CamelModel):
     latitude: float
     longitude: float
     booking_email: str
+    pricing_point_venue_id: str | None = None
 
 
 class BookInfo(CamelModel):

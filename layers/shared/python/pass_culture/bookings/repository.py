@@ -1,0 +1,228 @@
+"""Bookings in the table (docs/data-model.md). The only code that knows their keys.
+
+Booking is one transaction: the booking, the stock's booked count (conditioned on what is left), the credit
+(conditioned on what is left), the countermark's and the one-per-offer uniqueness items, and checks that the offer is
+active and its offerer validated. A lost race fails a condition: the position says which, never a half-write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pass_culture.accounts.models import Beneficiary, Credit
+from pass_culture.accounts.repository import beneficiary_key, credit_key, offerer_key
+from pass_culture.bookings.models import Booking
+from pass_culture.bookings.rules import BookingStatus, DueJob
+from pass_culture.clock import isoformat
+from pass_culture.dynamo import (
+    GSI1,
+    ITEM_IS_NEW,
+    ConditionCheck,
+    Delete,
+    Expression,
+    Item,
+    Operation,
+    Page,
+    Put,
+    Table,
+    TransactionCancelled,
+    Update,
+    key,
+)
+from pass_culture.offers.models import Offer, Stock
+from pass_culture.offers.repository import offer_id_of_stock, offer_key, stock_key
+
+
+def booking_key(booking_id: str) -> Item:
+    return key(f"BOOKING#{booking_id}", "BOOKING")
+
+
+def token_key(token: str) -> Item:
+    return key(f"TOKEN#{token}", "TOKEN")
+
+
+def active_booking_key(user_id: str, offer_id: str) -> Item:
+    return key(f"USER#{user_id}", f"ACTIVE_BOOKING#{offer_id}")
+
+
+class BookingRace(Enum):
+    """What a failed booking transaction lost to."""
+
+    STOCK = "stock"
+    TOKEN = "token"
+    ALREADY_BOOKED = "already booked"
+    NOT_BOOKABLE = "not bookable"
+    CREDIT = "credit"
+
+
+class BookingLost(Exception):
+    def __init__(self, races: set[BookingRace]) -> None:
+        super().__init__(", ".join(sorted(r.value for r in races)))
+        self.races = races
+
+
+def booking_item(booking: Booking, due: tuple[DueJob, Any] | None) -> Item:
+    item: Item = {
+        **booking_key(booking.id),
+        "entity": "BOOKING",
+        **booking.to_api(),
+        "GSI1PK": f"USER#{booking.beneficiary.id}",
+        "GSI1SK": f"BOOKING#{isoformat(booking.booked_at)}#{booking.id}",
+        "GSI4PK": f"OFFERER#{booking.offerer_id}#BOOKINGS",
+        "GSI4SK": f"{isoformat(booking.booked_at)}#{booking.id}",
+        "GSI5PK": f"OFFERER#{booking.offerer_id}#{booking.status.value}",
+        "GSI5SK": f"{isoformat(booking.booked_at)}#{booking.id}",
+    }
+    if due is not None:
+        item.update(GSI3PK=f"DUE#{due[0].value}#{due[1].isoformat()}", GSI3SK=booking.id)
+    return item
+
+
+@dataclass(frozen=True)
+class BookingContext:
+    offer: Offer | None
+    stock: Stock | None
+    beneficiary: Beneficiary | None
+    credit: Credit | None
+
+
+class BookingsRepository:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def context(self, stock_id: str, user_id: str) -> BookingContext:
+        """Everything a booking is decided on, in one round trip."""
+        offer_id = offer_id_of_stock(stock_id)
+        found = {
+            (i["PK"], i["SK"]): i
+            for i in self._table.batch_get(
+                [offer_key(offer_id), stock_key(stock_id), beneficiary_key(user_id), credit_key(user_id)]
+            )
+        }
+
+        def get(item_key: Item) -> Item | None:
+            return found.get((item_key["PK"], item_key["SK"]))
+
+        offer, stock = get(offer_key(offer_id)), get(stock_key(stock_id))
+        beneficiary, credit = get(beneficiary_key(user_id)), get(credit_key(user_id))
+        return BookingContext(
+            Offer.model_validate(offer) if offer else None,
+            Stock.model_validate(stock) if stock else None,
+            Beneficiary.model_validate(beneficiary) if beneficiary else None,
+            Credit.model_validate(credit) if credit else None,
+        )
+
+    def book(
+        self, booking: Booking, stock: Stock, credit: Credit, due: tuple[DueJob, Any] | None, now: datetime
+    ) -> None:
+        asked = booking.quantity
+        stock_condition = (
+            "attribute_exists(PK) AND (attribute_type(bookingLimitDatetime, :null) OR bookingLimitDatetime >= :now)"
+        )
+        values: dict[str, Any] = {":asked": asked, ":null": "NULL", ":now": isoformat(now)}
+        if stock.quantity is None:
+            stock_condition += " AND attribute_type(quantity, :null)"
+        else:
+            # DynamoDB conditions do no arithmetic: "booked + asked ≤ quantity" is "booked ≤ quantity − asked", with
+            # the quantity we read (a concurrent change of it fails the booking, which the client may retry).
+            stock_condition += " AND quantity = :quantity AND bookedQuantity <= :max_booked"
+            values.update({":quantity": stock.quantity, ":max_booked": stock.quantity - asked})
+        user_id = booking.beneficiary.id
+        operations: list[Operation] = [
+            Put(booking_item(booking, due), ITEM_IS_NEW),
+            Update(
+                stock_key(stock.id),
+                Expression("SET bookedQuantity = bookedQuantity + :asked", values=values),
+                Expression(stock_condition),
+            ),
+            Put({**token_key(booking.token), "bookingId": booking.id, "offererId": booking.offerer_id}, ITEM_IS_NEW),
+            Put({**active_booking_key(user_id, booking.offer_id), "bookingId": booking.id}, ITEM_IS_NEW),
+            ConditionCheck(
+                offerer_key(booking.offerer_id),
+                Expression("validationStatus = :validated", values={":validated": "VALIDATED"}),
+            ),
+            ConditionCheck(offer_key(booking.offer_id), Expression("isActive = :true", values={":true": True})),
+        ]
+        if booking.amount_cents > 0:
+            operations.append(Update(credit_key(user_id), *self._spend(credit, booking, now)))
+        try:
+            self._table.transact(operations)
+        except TransactionCancelled as cancelled:
+            by_position = {
+                1: BookingRace.STOCK,
+                2: BookingRace.TOKEN,
+                3: BookingRace.ALREADY_BOOKED,
+                4: BookingRace.NOT_BOOKABLE,
+                5: BookingRace.NOT_BOOKABLE,
+                6: BookingRace.CREDIT,
+            }
+            raise BookingLost({by_position[p] for p in cancelled.failed_positions() if p in by_position}) from None
+
+    @staticmethod
+    def _spend(credit: Credit, booking: Booking, now: datetime) -> tuple[Expression, Expression]:
+        amount = booking.amount_cents
+        values: dict[str, Any] = {
+            ":amount": amount,
+            ":max_spent": credit.initial_cents - amount,
+            ":now": isoformat(now),
+        }
+        text, condition = "SET spentCents = spentCents + :amount", "spentCents <= :max_spent AND expiresAt > :now"
+        if booking.is_digital_capped and credit.digital_cap_cents is not None:
+            text += ", digitalSpentCents = digitalSpentCents + :amount"
+            condition += " AND digitalSpentCents <= :max_digital"
+            values[":max_digital"] = credit.digital_cap_cents - amount
+        return Expression(text, values=values), Expression(condition)
+
+    def get(self, booking_id: str) -> Booking | None:
+        item = self._table.get(booking_key(booking_id))
+        return Booking.model_validate(item) if item else None
+
+    def cancel(
+        self, booking: Booking, reason: str, now: datetime, *, from_status: BookingStatus = BookingStatus.CONFIRMED
+    ) -> None:
+        """Cancels and gives back the places and the credit, at once; conditioned on the status read."""
+        at = isoformat(now)
+        operations: list[Operation] = [
+            Update(
+                booking_key(booking.id),
+                Expression(
+                    "SET #status = :cancelled, cancelledAt = :at, cancellationReason = :reason, "
+                    "GSI5PK = :list, GSI5SK = :sort REMOVE GSI3PK, GSI3SK",
+                    {"#status": "status"},
+                    {
+                        ":cancelled": "CANCELLED",
+                        ":at": at,
+                        ":reason": reason,
+                        ":list": f"OFFERER#{booking.offerer_id}#CANCELLED",
+                        ":sort": f"{at}#{booking.id}",
+                    },
+                ),
+                Expression("#status = :from", {"#status": "status"}, {":from": from_status.value}),
+            ),
+            Update(
+                stock_key(booking.stock_id),
+                Expression("SET bookedQuantity = bookedQuantity - :q", values={":q": booking.quantity}),
+            ),
+            Delete(active_booking_key(booking.beneficiary.id, booking.offer_id)),
+        ]
+        if booking.amount_cents > 0:
+            text = "SET spentCents = spentCents - :amount"
+            if booking.is_digital_capped:
+                text += ", digitalSpentCents = digitalSpentCents - :amount"
+            operations.append(
+                Update(credit_key(booking.beneficiary.id), Expression(text, values={":amount": booking.amount_cents}))
+            )
+        try:
+            self._table.transact(operations)
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed_positions():
+                raise BookingLost({BookingRace.STOCK}) from None
+            raise
+
+    def of_beneficiary(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Booking], str | None]:
+        page: Page = self._table.query(
+            f"USER#{user_id}", index=GSI1, sort_prefix="BOOKING#", limit=limit, cursor=cursor, newest_first=True
+        )
+        return [Booking.model_validate(item) for item in page.items], page.next_cursor

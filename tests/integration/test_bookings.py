@@ -1,0 +1,280 @@
+"""Bookings through the bookings function's real handler: every rule of domain.md, one transaction each."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from stdnum import luhn
+
+from pass_culture import aws, dynamo
+from pass_culture.accounts.api_keys import ApiKeyRepository
+from pass_culture.accounts.identity import CognitoIdentityProvider
+from pass_culture.accounts.models import CreateBeneficiaryInput, CreateOffererInput, CreateVenueInput
+from pass_culture.accounts.repository import AccountsRepository, credit_key
+from pass_culture.accounts.service import AccountsService
+from pass_culture.clock import SystemClock
+from pass_culture.http import Caller
+from pass_culture.offers.images import ImageUploads
+from pass_culture.offers.models import CreateOfferInput, CreateStockInput
+from pass_culture.offers.repository import OffersRepository, stock_key
+from pass_culture.offers.service import OffersService
+from pass_culture.settings import get_settings
+from tests.conftest import count_round_trips
+from tests.events import claims_of
+from tests.integration.conftest import Answer, call_api
+
+ADMIN = Caller(user_id="admin", email="admin@x.fr", groups=frozenset({"admin"}))
+PRO = Caller(user_id="pro", email="pro@x.fr", groups=frozenset({"pro"}))
+
+
+def luhn_complete(body: str) -> str:
+    return body + luhn.calc_check_digit(body)
+
+
+@dataclass
+class World:
+    module: Any
+    call: Callable[..., Answer]
+    table: dynamo.Table
+    accounts: AccountsService
+    offers: OffersService
+    venue_id: str
+    offerer_id: str
+
+    def offer(
+        self, subcategory: str, price: int, quantity: int | None = 10, days: int | None = None, **fields: Any
+    ) -> str:
+        name = fields.pop("name", subcategory.title())
+        offer = self.offers.create_offer(
+            PRO, CreateOfferInput(venue_id=self.venue_id, subcategory_id=subcategory, name=name, **fields)
+        )
+        beginning = datetime.now(UTC) + timedelta(days=days) if days is not None else None
+        stock = self.offers.add_stock(
+            PRO, offer["id"], CreateStockInput(price_cents=price, quantity=quantity, beginning_datetime=beginning)
+        )
+        return str(stock["id"])
+
+    def young(self, age: int = 18) -> dict[str, str]:
+        birth = date(date.today().year - age, 1, 1)  # `age` years old since the 1st of January
+        created = self.accounts.register_beneficiary(
+            ADMIN,
+            CreateBeneficiaryInput(
+                email=f"young-{random.randrange(10**9)}@example.org",
+                first_name="Jeanne", last_name="Jeune", birth_date=birth, phone="0612345678", postal_code="75011",
+            ),
+        )  # fmt: skip
+        return claims_of("beneficiary", created["id"])
+
+    def book(self, claims: dict[str, str], stock_id: str, quantity: int = 1) -> Answer:
+        return self.call("POST", "/bookings", body={"stockId": stock_id, "quantity": quantity}, claims=claims)
+
+    def cancel(self, claims: dict[str, str], booking_id: str) -> Answer:
+        return self.call(
+            "POST",
+            f"/bookings/{booking_id}/cancel",
+            resource="/bookings/{bookingId}/cancel",
+            params={"bookingId": booking_id},
+            claims=claims,
+        )
+
+    def credit(self, claims: dict[str, str]) -> dict[str, Any]:
+        return self.table.get(credit_key(claims["sub"])) or {}
+
+    def stock(self, stock_id: str) -> dict[str, Any]:
+        return self.table.get(stock_key(stock_id)) or {}
+
+
+@pytest.fixture
+def world(deployed: Any) -> World:
+    module = deployed("BookingsApiFunction")
+    settings = get_settings()
+    table = dynamo.Table(aws.dynamodb(), settings.table_name)
+    accounts = AccountsService(
+        AccountsRepository(table), ApiKeyRepository(table),
+        CognitoIdentityProvider(aws.client("cognito-idp"), settings.user_pool_id), SystemClock(),
+    )  # fmt: skip
+    offers = OffersService(
+        OffersRepository(table), ImageUploads(aws.client("s3"), settings.files_bucket), SystemClock()
+    )
+    siren = luhn_complete(str(random.randrange(10**7, 10**8)))
+    offerer = accounts.create_offerer(PRO, CreateOffererInput(siren=siren, name="Librairie"))
+    accounts.validate_offerer(ADMIN, offerer.id)
+    venue = accounts.create_venue(
+        PRO, offerer.id,
+        CreateVenueInput(name="Librairie", siret=luhn_complete(siren + "0001"), address="1 rue du Livre", postal_code="75003",
+                         city="Paris", latitude=48.86, longitude=2.35, booking_email="resa@librairie.example"),
+    )  # fmt: skip
+    return World(module, call_api(module), table, accounts, offers, venue.id, offerer.id)
+
+
+def test_a_booking_takes_its_place_and_its_price_in_one_go(world: World) -> None:
+    stock = world.offer("SEANCE_CINE", 750, quantity=5, days=5, is_duo=True)
+    young = world.young()
+    booked = world.book(young, stock, quantity=2)
+    assert booked.status == 201, booked.body
+    body = booked.body
+    assert (body["status"], body["quantity"], body["amountCents"]) == ("CONFIRMED", 2, 1500)
+    assert len(body["token"]) == 6
+    assert body["qrCode"] == f"PASSCULTURE:v3;TOKEN:{body['token']}"
+    assert body["cancellationLimitDate"] is not None
+    assert world.stock(stock)["bookedQuantity"] == 2
+    assert world.credit(young)["spentCents"] == 1500
+    assert world.table.get(dynamo.key(f"TOKEN#{body['token']}", "TOKEN"))["bookingId"] == body["id"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("setup", "status", "code"),
+    [
+        ("duo on a solo offer", 400, "DUO_NOT_ALLOWED"),
+        ("sold out", 409, "SOLD_OUT"),
+        ("already booked", 409, "ALREADY_BOOKED"),
+        ("not enough credit", 409, "INSUFFICIENT_CREDIT"),
+        ("digital cap", 409, "DIGITAL_CAP_REACHED"),
+        ("expired credit", 422, "CREDIT_EXPIRED"),
+        ("inactive offer", 422, "OFFER_NOT_BOOKABLE"),
+        ("offerer not validated", 422, "OFFER_NOT_BOOKABLE"),
+        ("unknown stock", 404, "STOCK_NOT_FOUND"),
+        ("not registered", 403, "BENEFICIARY_NOT_FOUND"),
+    ],
+)
+def test_each_rule_refuses_with_its_reason_and_writes_nothing(world: World, setup: str, status: int, code: str) -> None:
+    young = world.young(18)
+    stock = world.offer("LIVRE_PAPIER", 1000, quantity=1)
+    quantity = 1
+    if setup == "duo on a solo offer":
+        quantity = 2
+    elif setup == "sold out":
+        assert world.book(world.young(), stock).status == 201
+    elif setup == "already booked":
+        stock = world.offer("LIVRE_PAPIER", 1000, quantity=5)
+        assert world.book(young, stock).status == 201
+    elif setup == "not enough credit":
+        young = world.young(15)  # 20 €
+        stock = world.offer("LIVRE_PAPIER", 2500, quantity=5)
+    elif setup == "digital cap":
+        stock = world.offer("VOD", 6000, quantity=None, url="https://vod.example/a")
+        assert world.book(young, stock).status == 201
+        stock = world.offer("VOD", 6000, quantity=None, url="https://vod.example/b")  # 120 € > the 100 € cap
+    elif setup == "expired credit":
+        world.table.update(
+            credit_key(young["sub"]),
+            dynamo.Expression("SET expiresAt = :past", values={":past": "2020-01-01T00:00:00.000Z"}),
+        )
+    elif setup == "inactive offer":
+        offer_id = stock.split(".")[0]
+        world.offers.deactivate_offer(PRO, offer_id)
+    elif setup == "offerer not validated":
+        world.table.update(
+            dynamo.key(f"OFFERER#{world.offerer_id}", "PROFILE"),
+            dynamo.Expression("SET validationStatus = :n", values={":n": "NEW"}),
+        )
+    elif setup == "unknown stock":
+        stock = "nope.nope"
+    elif setup == "not registered":
+        young = claims_of("beneficiary", "not-registered")
+    before = world.credit(young).get("spentCents")
+    answer = world.book(young, stock, quantity)
+    assert (answer.status, answer.body["code"]) == (status, code)
+    assert world.credit(young).get("spentCents") == before
+
+
+def test_free_offers_are_bookable_with_no_credit_left(world: World) -> None:
+    young = world.young(15)
+    assert world.book(young, world.offer("LIVRE_PAPIER", 2000)).status == 201  # all of the 20 €
+    card = world.offer("ABO_BIBLIOTHEQUE", 0, quantity=None)
+    booked = world.book(young, card)
+    assert booked.status == 201
+    assert booked.body["amountCents"] == 0
+    assert world.book(young, world.offer("LIVRE_PAPIER", 100)).body["code"] == "INSUFFICIENT_CREDIT"
+
+
+def test_events_past_their_limit_or_started_are_not_bookable(world: World) -> None:
+    stock = world.offer("CONCERT", 500, days=3)
+    world.table.update(
+        stock_key(stock),
+        dynamo.Expression("SET bookingLimitDatetime = :past", values={":past": "2020-01-01T00:00:00.000Z"}),
+    )
+    assert world.book(world.young(), stock).body["code"] == "OFFER_NOT_BOOKABLE"
+
+
+def test_cancelling_gives_back_the_place_and_the_credit(world: World) -> None:
+    stock = world.offer("LIVRE_PAPIER", 1200, quantity=3)
+    young = world.young()
+    booking = world.book(young, stock).body
+    cancelled = world.cancel(young, booking["id"])
+    assert cancelled.status == 200
+    assert (cancelled.body["status"], cancelled.body["cancellationReason"]) == ("CANCELLED", "BENEFICIARY")
+    assert world.stock(stock)["bookedQuantity"] == 0
+    assert world.credit(young)["spentCents"] == 0
+    assert world.cancel(young, booking["id"]).body["code"] == "BOOKING_ALREADY_CANCELLED"
+    assert world.book(young, stock).status == 201  # once cancelled, the offer can be booked again
+    assert world.cancel(world.young(), booking["id"]).status == 403  # not theirs
+
+
+def test_events_can_be_cancelled_only_until_their_limit(world: World) -> None:
+    soon = world.offer("SPECTACLE_REPRESENTATION", 800, days=1)  # starts in 24 h: limit = booked at
+    young = world.young()
+    booking = world.book(young, soon).body
+    assert booking["cancellationLimitDate"] == booking["bookedAt"]
+    assert world.cancel(young, booking["id"]).body["code"] == "CANCELLATION_LIMIT_PASSED"
+    later = world.offer("SPECTACLE_REPRESENTATION", 800, days=10)
+    booking = world.book(young, later).body
+    assert world.cancel(young, booking["id"]).status == 200
+
+
+def test_used_bookings_cannot_be_cancelled(world: World) -> None:
+    young = world.young()
+    booking = world.book(young, world.offer("LIVRE_PAPIER", 500)).body
+    world.table.update(
+        dynamo.key(f"BOOKING#{booking['id']}", "BOOKING"),
+        dynamo.Expression("SET #s = :u", {"#s": "status"}, {":u": "USED"}),
+    )
+    assert (answer := world.cancel(young, booking["id"])).status == 409
+    assert answer.body["code"] == "BOOKING_USED"
+
+
+def test_my_bookings_newest_first_ongoing_or_ended(world: World) -> None:
+    young = world.young()
+    first = world.book(young, world.offer("LIVRE_PAPIER", 500)).body
+    second = world.book(young, world.offer("CONCERT", 500, days=10)).body
+    world.cancel(young, first["id"])
+    listed = world.call("GET", "/me/bookings", claims=young).body["items"]
+    assert [(b["id"], b["group"]) for b in listed] == [(second["id"], "ongoing"), (first["id"], "ended")]
+    assert "beneficiary" not in listed[0]
+
+
+def test_an_idempotency_key_books_once(world: World) -> None:
+    import json
+
+    from tests.events import FakeContext, api_event
+
+    stock = world.offer("LIVRE_PAPIER", 500, quantity=5)
+    young = world.young()
+
+    def book_with_key(key: str) -> tuple[int, dict[str, Any]]:
+        event = api_event("POST", "/bookings", body={"stockId": stock, "quantity": 1}, claims=young)
+        event["headers"]["Idempotency-Key"] = key
+        response = world.module.lambda_handler(event, FakeContext())
+        return response["statusCode"], json.loads(response["body"])
+
+    first, retry = book_with_key("book-1"), book_with_key("book-1")
+    assert first == retry
+    assert first[0] == 201
+    assert world.stock(stock)["bookedQuantity"] == 1
+    assert world.credit(young)["spentCents"] == 500
+
+
+def test_round_trips_of_booking_and_cancelling(world: World) -> None:
+    stock = world.offer("LIVRE_PAPIER", 500, quantity=5)
+    young = world.young()
+    counter = count_round_trips(aws.dynamodb())
+    booking = world.book(young, stock).body
+    assert counter.calls == ["BatchGetItem", "TransactWriteItems"]
+    counter.reset()
+    world.cancel(young, booking["id"])
+    assert counter.calls == ["GetItem", "TransactWriteItems"]
