@@ -1,60 +1,127 @@
-"""Counter API: the countermark API (pros and venue software), booking tracking, CSV export, payouts list.
-The use cases arrive with issues #6 and the payouts issue; until then every route checks who may call it, then
-answers 501."""
+"""Counter API: the countermark API for pros and venue software (compatible with the public pass Culture API),
+the pros' booking tracking and its CSV export (issue #6). Reimbursements arrive with the payouts issue (501)."""
 
-from typing import Any
+from datetime import date
+from functools import cache
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.bookings.tracking import BookingFilters, TrackingService, build_tracking_service
+from pass_culture.counter.service import CounterService, build_counter_service
 from pass_culture.errors import NotImplementedYet
 from pass_culture.http import build_resolver, caller_of
 
 logger = Logger()
 app = build_resolver()
-PENDING = NotImplementedYet("The counter arrives with issue #6.")
+NO_CONTENT = Response(status_code=204, body="")
+
+
+@cache
+def counter() -> CounterService:
+    return build_counter_service()
+
+
+@cache
+def tracking() -> TrackingService:
+    return build_tracking_service()
 
 
 @app.get("/v2/bookings/token/<token>")
-def get_booking_by_token(token: str) -> None:
-    caller_of(app).require_pro_or_api_key()
-    raise PENDING
+def get_booking_by_token(token: str) -> dict[str, Any]:
+    return counter().look_up(caller_of(app), token)
 
 
 @app.patch("/v2/bookings/use/token/<token>")
-def use_booking(token: str) -> None:
-    caller_of(app).require_pro_or_api_key()
-    raise PENDING
+def use_booking(token: str) -> Response[str]:
+    counter().use(caller_of(app), token)
+    return NO_CONTENT
 
 
 @app.patch("/v2/bookings/keep/token/<token>")
-def keep_booking(token: str) -> None:
-    caller_of(app).require_pro_or_api_key()
-    raise PENDING
+def keep_booking(token: str) -> Response[str]:
+    counter().keep(caller_of(app), token)
+    return NO_CONTENT
 
 
 @app.patch("/v2/bookings/cancel/token/<token>")
-def cancel_booking_by_venue(token: str) -> None:
-    caller_of(app).require_pro_or_api_key()
-    raise PENDING
+def cancel_booking_by_venue(token: str) -> Response[str]:
+    counter().cancel(caller_of(app), token)
+    return NO_CONTENT
+
+
+def filters_of(query: dict[str, str | None]) -> BookingFilters:
+    def day(name: str) -> date | None:
+        value = query.get(name)
+        return date.fromisoformat(value) if value else None
+
+    return BookingFilters(
+        offerer_id=query.get("offererId"), venue_id=query.get("venueId"), offer_id=query.get("offerId"),
+        status=query.get("status"), period_from=day("from"), period_to=day("to"), event_date=day("eventDate"),
+    )  # fmt: skip
+
+
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+Day = Annotated[str | None, Query(pattern=DAY_PATTERN)]
+FromDay = Annotated[str | None, Query(alias="from", pattern=DAY_PATTERN)]
 
 
 @app.get("/pro/bookings")
-def pro_bookings() -> None:
-    caller_of(app).require("pro")
-    raise PENDING
+def pro_bookings(
+    offererId: str | None = None,  # noqa: N803 - the contract's query parameter names
+    venueId: str | None = None,  # noqa: N803
+    offerId: str | None = None,  # noqa: N803
+    status: str | None = None,
+    from_: FromDay = None,
+    to: Day = None,
+    eventDate: Day = None,  # noqa: N803
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    query = {
+        "offererId": offererId,
+        "venueId": venueId,
+        "offerId": offerId,
+        "status": status,
+        "from": from_,
+        "to": to,
+        "eventDate": eventDate,
+    }
+    return tracking().bookings(caller_of(app), filters_of(query), limit, cursor)
 
 
 @app.get("/pro/bookings/export")
-def pro_bookings_export() -> None:
-    caller_of(app).require("pro")
-    raise PENDING
+def pro_bookings_export(
+    offererId: str | None = None,  # noqa: N803
+    venueId: str | None = None,  # noqa: N803
+    offerId: str | None = None,  # noqa: N803
+    status: str | None = None,
+    from_: FromDay = None,
+    to: Day = None,
+    eventDate: Day = None,  # noqa: N803
+    format: Annotated[str, Query(pattern="^csv$")] = "csv",
+) -> Response[str]:
+    query = {
+        "offererId": offererId,
+        "venueId": venueId,
+        "offerId": offerId,
+        "status": status,
+        "from": from_,
+        "to": to,
+        "eventDate": eventDate,
+    }
+    body = tracking().export_csv(caller_of(app), filters_of(query))
+    headers = {"Content-Disposition": 'attachment; filename="reservations-pass-culture.csv"'}
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body, headers=headers)
 
 
 @app.get("/pro/reimbursements")
 def pro_reimbursements() -> None:
     caller_of(app).require("pro")
-    raise PENDING
+    raise NotImplementedYet("Reimbursements arrive with the payouts issue.")
 
 
 @logger.inject_lambda_context

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from infra.local.runtime import FunctionError, FunctionProcess
+from infra.local.runtime import FunctionError, FunctionPool
 from infra.local.template import Schedule, aws_cron_to_croniter
 
 log = logging.getLogger("local.background")
@@ -32,7 +32,7 @@ def schedule_input(schedule: Schedule, at: datetime) -> dict[str, Any]:
 class Scheduler:
     """Fires each schedule at its cron time in its timezone; retries as its policy says, then dead-letters."""
 
-    def __init__(self, schedules: list[tuple[Schedule, FunctionProcess]], dead_letter: Any) -> None:
+    def __init__(self, schedules: list[tuple[Schedule, FunctionPool]], dead_letter: Any) -> None:
         self._schedules = schedules
         self._dead_letter = dead_letter  # callable(schedule, event, error)
         self._stop = threading.Event()
@@ -44,7 +44,7 @@ class Scheduler:
     def stop(self) -> None:
         self._stop.set()
 
-    def next_runs(self, after: datetime) -> list[tuple[datetime, Schedule, FunctionProcess]]:
+    def next_runs(self, after: datetime) -> list[tuple[datetime, Schedule, FunctionPool]]:
         runs = []
         for schedule, function in self._schedules:
             zone = ZoneInfo(schedule.timezone)
@@ -66,7 +66,7 @@ class Scheduler:
                     threading.Thread(target=self.fire, args=(schedule, function, run_at), daemon=True).start()
             now = at
 
-    def fire(self, schedule: Schedule, function: FunctionProcess, at: datetime) -> None:
+    def fire(self, schedule: Schedule, function: FunctionPool, at: datetime) -> None:
         event = schedule_input(schedule, at)
         for attempt in range(schedule.max_retries + 1):
             try:
@@ -87,7 +87,7 @@ class StreamPoller:
         self,
         streams: Any,
         stream_arn: str,
-        function: FunctionProcess,
+        function: FunctionPool,
         *,
         max_retries: int,
         batch_size: int,
@@ -113,23 +113,31 @@ class StreamPoller:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]
-        iterator = self._streams.get_shard_iterator(
-            StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
+        last_sequence: str | None = None
         while not self._stop.is_set():
             try:
-                answer = self._streams.get_records(ShardIterator=iterator, Limit=self._batch_size)
+                records = self._read(last_sequence)
             except Exception:  # the embedded AWS is stopping, or a passing fault: try again
                 log.exception("reading the stream failed")
                 self._stop.wait(1)
                 continue
-            iterator = answer["NextShardIterator"]
-            records = answer.get("Records", [])
             if records:
                 self._deliver([{**record, "eventSourceARN": self._stream_arn} for record in records])
+                last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
             else:
                 self._stop.wait(self._interval)
+
+    def _read(self, after: str | None) -> list[dict[str, Any]]:
+        # A fresh iterator from the last sequence number each time, rather than NextShardIterator: moto restores its
+        # tables from a deep copy when a transaction fails, and an old iterator would keep reading the old shard.
+        shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]
+        position = {"ShardIteratorType": "TRIM_HORIZON"}
+        if after is not None:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        iterator = self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard["ShardId"], **position)
+        answer = self._streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=self._batch_size)
+        records: list[dict[str, Any]] = answer.get("Records", [])
+        return records
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
         for _attempt in range(self._max_retries + 1):

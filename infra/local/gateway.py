@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from chalice.app import RouteEntry
 from chalice.local import ChaliceRequestHandler, LocalGatewayException, RouteMatcher
 
-from infra.local.runtime import FunctionError, FunctionProcess
+from infra.local.runtime import FunctionError, FunctionPool
 
 if TYPE_CHECKING:
     from infra.local.template import ApiRoute
@@ -46,11 +46,11 @@ class LocalApi:
 
     def __init__(
         self,
-        routes: list[tuple[ApiRoute, FunctionProcess]],
+        routes: list[tuple[ApiRoute, FunctionPool]],
         verify_cognito_token: Callable[[str], dict[str, Any] | None],
-        api_key_authorizer: FunctionProcess | None,
+        api_key_authorizer: FunctionPool | None,
     ) -> None:
-        self.targets: dict[tuple[str, str], tuple[ApiRoute, FunctionProcess]] = {}
+        self.targets: dict[tuple[str, str], tuple[ApiRoute, FunctionPool]] = {}
         self.routes: dict[str, dict[str, RouteEntry]] = {}
         for route, function in routes:
             self.targets[(route.path, route.method)] = (route, function)
@@ -77,6 +77,8 @@ class LocalApi:
         except FunctionError:
             # API Gateway's answer when the integration fails; the traceback is in the function's log.
             return json_response(502, {"message": "Internal server error"})
+        except TimeoutError:
+            return json_response(504, {"message": "Endpoint request timed out"})
         response.setdefault("headers", {})
         response["headers"] = response["headers"] or {}
         response["multiValueHeaders"] = response.get("multiValueHeaders") or {}

@@ -1,6 +1,7 @@
-"""A local Lambda runtime: one process per function, with that function's own environment and module state, like
-an execution environment in AWS. The parent sends events as JSON lines on stdin and reads answers from a private
-pipe (the function's own prints and logs go to stderr, i.e. its log file).
+"""A local Lambda runtime. As in AWS, an execution environment (here: a process with the function's own environment
+and module state) handles ONE invocation at a time; concurrency comes from more environments (`FunctionPool`).
+Handlers may therefore keep per-request state at module level (Powertools' resolver does). The parent sends events
+as JSON lines on stdin and reads answers from a private pipe (the function's own output goes to its log file).
 
 Run as `python -m infra.local.runtime <module> <handler> <function-name> <timeout-seconds>`.
 """
@@ -16,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -139,6 +140,68 @@ class FunctionProcess:
         self._log.close()
 
 
+class FunctionPool:
+    """A function's execution environments: an idle one takes the invocation; when all are busy a new one starts (a
+    cold start), up to `max_concurrency`, past which invocations wait, as with a concurrency limit in AWS."""
+
+    def __init__(
+        self, function: Function, environment: dict[str, str], log_path: Path, max_concurrency: int = 10
+    ) -> None:
+        self.function = function
+        self._environment = environment
+        self._log_path = log_path
+        self._max = max_concurrency
+        self._idle: list[FunctionProcess] = []
+        self._all: list[FunctionProcess] = []
+        self._available = threading.Condition()
+        self._idle.append(self._spawn())
+
+    def _spawn(self) -> FunctionProcess:
+        process = FunctionProcess(self.function, self._environment, self._log_path)
+        self._all.append(process)
+        return process
+
+    def wait_ready(self, timeout: float = 60) -> float:
+        return self._all[0].wait_ready(timeout)
+
+    def _acquire(self) -> FunctionProcess:
+        with self._available:
+            while not self._idle and len(self._all) >= self._max:
+                self._available.wait()
+            if self._idle:
+                return self._idle.pop()
+            process = self._spawn()
+        process.wait_ready()
+        return process
+
+    def _release(self, process: FunctionProcess) -> None:
+        with self._available:
+            self._idle.append(process)
+            self._available.notify()
+
+    def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
+        process = self._acquire()
+        try:
+            return process.invoke(event, timeout)
+        finally:
+            self._release(process)
+
+    def openapi(self) -> dict[str, Any] | None:
+        process = self._acquire()
+        try:
+            return process.openapi()
+        finally:
+            self._release(process)
+
+    @property
+    def environments(self) -> int:
+        return len(self._all)
+
+    def stop(self) -> None:
+        for process in self._all:
+            process.stop()
+
+
 def _json_default(value: Any) -> Any:
     # boto3 parses stream records' ApproximateCreationDateTime; Lambda's events carry epoch seconds.
     if isinstance(value, datetime):
@@ -183,9 +246,8 @@ def _serve(module_name: str, handler_name: str, function_name: str, timeout: int
             traceback.print_exc()
             answer({"id": request["id"], "error": _error_of(error)})
 
-    with ThreadPoolExecutor(max_workers=32, thread_name_prefix=function_name) as pool:
-        for line in sys.stdin:
-            pool.submit(run, json.loads(line))
+    for line in sys.stdin:  # one invocation at a time, like a Lambda execution environment
+        run(json.loads(line))
 
 
 if __name__ == "__main__":

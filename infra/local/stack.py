@@ -19,7 +19,7 @@ from infra.local.background import Scheduler, StreamPoller
 from infra.local.embedded_aws import EmbeddedAws, Provisioned, function_environment, provision
 from infra.local.gateway import LocalApi, request_handler_class
 from infra.local.local_routes import LocalRoutes
-from infra.local.runtime import FunctionProcess
+from infra.local.runtime import FunctionPool
 from infra.local.template import ROOT, Function, Schedule, functions, load_template
 from pass_culture.auth import verify_id_token
 from pass_culture.settings import Settings
@@ -39,7 +39,7 @@ class LocalStack:
         self.log_dir = log_dir or ROOT / ".local" / "logs"
         self.aws = EmbeddedAws(host)
         self.template = load_template()
-        self.functions: dict[str, FunctionProcess] = {}
+        self.functions: dict[str, FunctionPool] = {}
         self.init_ms: dict[str, float] = {}
         self._server: LocalDevServer | None = None
         self._scheduler: Scheduler | None = None
@@ -80,7 +80,7 @@ class LocalStack:
             environment = function_environment(function.raw_environment, self.provisioned, self.aws)
             environment["COGNITO_JWKS_URL"] = settings.jwks_url
             log_path = self.log_dir / f"{function.logical_id}.log"
-            self.functions[function.logical_id] = FunctionProcess(function, environment, log_path)
+            self.functions[function.logical_id] = FunctionPool(function, environment, log_path)
         for logical_id, process in self.functions.items():
             self.init_ms[logical_id] = process.wait_ready()
         self._start_gateway(declared)
@@ -190,7 +190,7 @@ class LocalStack:
             return None
         return str(answer["AuthenticationResult"]["IdToken"])
 
-    def schedule_for_job(self, job: str) -> tuple[Schedule, FunctionProcess] | None:
+    def schedule_for_job(self, job: str) -> tuple[Schedule, FunctionPool] | None:
         for function in functions(self.template):
             for schedule in function.schedules:
                 if schedule.input.get("job") == job:

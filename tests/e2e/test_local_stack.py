@@ -127,7 +127,7 @@ def test_groups_decide_who_gets_in(stack: RunningStack, email: str, method: str,
 def test_the_countermark_api_goes_through_the_projects_authorizer(stack: RunningStack) -> None:
     url = f"{stack.url}/v2/bookings/token/ABCDEF"
     pro = requests.get(url, headers=auth(stack.login("libraire@librairie-marais.example")), timeout=10)
-    assert pro.status_code == 501  # let in by the authorizer; the counter arrives with issue #6
+    assert pro.status_code == 404  # let in by the authorizer: no such countermark
     young = requests.get(url, headers=auth(stack.login("jeune@passculture.local")), timeout=10)
     assert young.status_code == 403
     assert requests.get(url, headers=auth("pk_unknown_key"), timeout=10).status_code == 401
@@ -196,3 +196,16 @@ def test_each_function_runs_in_its_own_process_with_its_own_log(stack: RunningSt
         time.sleep(0.1)
     logs = {path.stem for path in stack.log_dir.glob("*.log")}
     assert logs == {f.logical_id for f in functions(load_template())}
+
+
+def test_concurrent_requests_never_see_each_others_identity(stack: RunningStack) -> None:
+    """A Lambda environment serves one request at a time: module-level state (Powertools' current event) must not
+    leak between concurrent requests. Beneficiary and pro requests interleaved must each get their own answer."""
+    young, pro = stack.login("jeune@passculture.local"), stack.login("libraire@librairie-marais.example")
+
+    def me(token: str) -> tuple[str, int]:
+        return token, requests.get(f"{stack.url}/me", headers=auth(token), timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(me, [young, pro] * 20))
+    assert all(status == (200 if token == young else 403) for token, status in answers)

@@ -27,9 +27,9 @@ def deploy(provisioned: Any, monkeypatch: pytest.MonkeyPatch, logical_id: str) -
     get_settings.cache_clear()
     aws.client.cache_clear()
     module = importlib.import_module(function.module_name)
-    for cached in ("service",):
-        if hasattr(getattr(module, cached, None), "cache_clear"):
-            getattr(module, cached).cache_clear()
+    for value in vars(module).values():  # the module's cached services (built on first use)
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
     return module
 
 
@@ -82,3 +82,7 @@ def deployed(moto_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     yield lambda logical_id: deploy(moto_stack, monkeypatch, logical_id)
     get_settings.cache_clear()
     aws.client.cache_clear()
+
+
+# The `world` fixture of the booking and counter tests (defined beside its helpers).
+from tests.integration.booking_world import world  # noqa: E402, F401

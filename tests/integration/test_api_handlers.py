@@ -23,7 +23,7 @@ def test_countermark_routes_take_an_api_key_context(deployed: Any) -> None:
         params={"token": "ABCDEF"},
         authorizer={"principalId": "apikey:k1", "offererId": "offerer-1", "apiKeyId": "k1"},
     )
-    assert (answer.status, answer.body["code"]) == (501, "NOT_IMPLEMENTED")  # let in; the counter is issue #6
+    assert (answer.status, answer.body["code"]) == (404, "TOKEN_NOT_FOUND")  # let in: no such countermark
     refused = call(
         "GET",
         "/v2/bookings/token/ABCDEF",

@@ -1,6 +1,7 @@
 """What the local stack does that moto does not: the stream poller (the outbox's trigger) and the scheduler."""
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -133,3 +134,31 @@ def test_daily_jobs_fire_every_day(function_id: str) -> None:
     first, _, _ = scheduler.next_runs(datetime(2026, 11, 23, 12, tzinfo=UTC))[0]
     second, _, _ = scheduler.next_runs(first)[0]
     assert (second - first).total_seconds() == 24 * 3600
+
+
+def test_the_poller_keeps_reading_after_a_failed_transaction(moto_stack: Any) -> None:
+    """moto restores its tables from a deep copy when a transaction fails: the poller must not be left reading the
+    old stream shard (it was: every email after the first refused booking was lost locally)."""
+    function = RecordingFunction()
+    poller = StreamPoller(
+        moto_stack.clients.client("dynamodbstreams"), moto_stack.attribute("Table", "StreamArn"), function,  # type: ignore[arg-type]
+        max_retries=0, batch_size=1, on_failure=lambda records, reason: None,
+    )  # fmt: skip
+    poller.start()
+
+    def delivered(count: int) -> bool:
+        deadline = time.monotonic() + 10
+        while poller.delivered < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return poller.delivered >= count
+
+    write(moto_stack, "BOOKING#before")
+    assert delivered(1)
+    table = dynamo.Table(moto_stack.clients.client("dynamodb"), moto_stack.ref("Table"))
+    with pytest.raises(dynamo.TransactionCancelled):
+        table.transact([dynamo.Put({**dynamo.key("BOOKING#before", "X")}, dynamo.ITEM_IS_NEW)])
+    write(moto_stack, "BOOKING#after")
+    assert delivered(2)
+    poller.stop()
+    keys = [r["dynamodb"]["Keys"]["PK"]["S"] for e in function.events for r in e["Records"]]
+    assert keys == ["BOOKING#before", "BOOKING#after"]

@@ -183,7 +183,10 @@ class Table:
         limit: int = 20,
         cursor: str | None = None,
         newest_first: bool = False,
+        filter_: Expression | None = None,
     ) -> Page:
+        """One page. With `filter_`, DynamoDB filters after reading `limit` items: a page may hold fewer (or none)
+        while `next_cursor` says more may follow."""
         pk_name, sk_name = INDEX_KEYS[index]
         condition = "#pk = :pk"
         names = {"#pk": pk_name}
@@ -206,6 +209,10 @@ class Table:
         }
         if index is not None:
             request["IndexName"] = index
+        if filter_ is not None:
+            request["FilterExpression"] = filter_.text
+            names.update(filter_.names)
+            request["ExpressionAttributeValues"] = serialize({**values, **filter_.values})
         if cursor:
             request["ExclusiveStartKey"] = serialize(decode_cursor(cursor, partition_name=pk_name, partition=partition))
         answer = self._client.query(**request)

@@ -68,6 +68,12 @@ class Caller:
     email: str | None
     groups: frozenset[str]
     api_key_offerer_id: str | None = None
+    api_key_id: str | None = None
+
+    @property
+    def principal(self) -> str:
+        """Who acts, as recorded (validation author) and rate-limited: `API_KEY:<id>` or `PRO:<sub>`."""
+        return f"API_KEY:{self.api_key_id}" if self.api_key_offerer_id else f"PRO:{self.user_id}"
 
     def require(self, *groups: str) -> Caller:
         if not self.groups.intersection(groups):
@@ -93,7 +99,13 @@ def caller_of(app: APIGatewayRestResolver) -> Caller:
         )
     # The project's Lambda authorizer (API keys, or a pro's token on the countermark API) puts flat context values.
     if authorizer.get("offererId"):
-        return Caller(user_id=None, email=None, groups=frozenset(), api_key_offerer_id=str(authorizer["offererId"]))
+        return Caller(
+            user_id=None,
+            email=None,
+            groups=frozenset(),
+            api_key_offerer_id=str(authorizer["offererId"]),
+            api_key_id=str(authorizer.get("apiKeyId", "")),
+        )
     if authorizer.get("sub"):
         return Caller(
             user_id=str(authorizer["sub"]),

@@ -112,6 +112,10 @@ class AccountsRepository:
             return None
         return Offerer.model_validate(item)
 
+    def offerers_of(self, user_id: str) -> list[str]:
+        page = self._table.query(f"USER#{user_id}", sort_prefix="OFFERER#", limit=100)
+        return [str(item["offererId"]) for item in page.items]
+
     def is_member(self, user_id: str, offerer_id: str) -> bool:
         return self._table.get(membership_key(user_id, offerer_id)) is not None
 

@@ -221,6 +221,33 @@ class BookingsRepository:
                 raise BookingLost({BookingRace.STOCK}) from None
             raise
 
+    def for_offerer(
+        self,
+        offerer_id: str,
+        *,
+        status: BookingStatus | None,
+        period: tuple[str, str] | None,
+        filter_: Expression | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Booking], str | None]:
+        """An offerer's bookings, newest first: all by booking date (GSI4), or one status by that status's date
+        (GSI5). Venue, offer and event-date filters apply inside that offerer's partition only."""
+        index, partition = (
+            ("GSI5", f"OFFERER#{offerer_id}#{status.value}") if status else ("GSI4", f"OFFERER#{offerer_id}#BOOKINGS")
+        )
+        found: list[Booking] = []
+        for _page in range(50):  # bounded work per request; the cursor carries on
+            page = self._table.query(
+                partition, index=index, sort_between=period, limit=limit - len(found), cursor=cursor,
+                newest_first=True, filter_=filter_,
+            )  # fmt: skip
+            found += [Booking.model_validate(item) for item in page.items]
+            cursor = page.next_cursor
+            if cursor is None or len(found) >= limit:
+                break
+        return found, cursor
+
     def of_beneficiary(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Booking], str | None]:
         page: Page = self._table.query(
             f"USER#{user_id}", index=GSI1, sort_prefix="BOOKING#", limit=limit, cursor=cursor, newest_first=True

@@ -1,0 +1,156 @@
+"""The pro's "suivi des réservations": their offerers' bookings with filters, and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pass_culture.accounts.repository import AccountsRepository
+from pass_culture.bookings.models import Booking
+from pass_culture.bookings.repository import BookingsRepository
+from pass_culture.bookings.rules import BookingStatus
+from pass_culture.clock import PARIS, isoformat, paris_midnight
+from pass_culture.dynamo import Expression
+from pass_culture.errors import BadRequest, Forbidden
+from pass_culture.http import Caller
+from pass_culture.subcategories import BY_ID
+
+STATUS_FILTERS = {
+    "booked": BookingStatus.CONFIRMED,
+    "validated": BookingStatus.USED,
+    "reimbursed": BookingStatus.REIMBURSED,
+    "cancelled": BookingStatus.CANCELLED,
+}
+STATUS_LABELS = {"CONFIRMED": "réservé", "USED": "validé", "REIMBURSED": "remboursé", "CANCELLED": "annulé"}
+CSV_COLUMNS = [
+    "Lieu", "Nom de l'offre", "Date de l'évènement", "EAN", "Prénom du bénéficiaire", "Nom du bénéficiaire",
+    "Email du bénéficiaire", "Téléphone du bénéficiaire", "Date et heure de réservation", "Date et heure de validation",
+    "Contremarque", "Prix de la réservation", "Statut de la contremarque", "Date et heure de remboursement",
+    "Type d'offre", "Code postal du bénéficiaire", "Duo",
+]  # fmt: skip
+EXPORT_PAGE = 500
+
+
+@dataclass(frozen=True)
+class BookingFilters:
+    offerer_id: str | None = None
+    venue_id: str | None = None
+    offer_id: str | None = None
+    status: str | None = None  # booked / validated / reimbursed / cancelled
+    period_from: date | None = None  # applies to the status's date (booked, used, reimbursed, cancelled)
+    period_to: date | None = None
+    event_date: date | None = None
+
+    def status_value(self) -> BookingStatus | None:
+        if self.status is None:
+            return None
+        if self.status not in STATUS_FILTERS:
+            raise BadRequest(
+                f"status is one of {', '.join(STATUS_FILTERS)}.", code="BAD_REQUEST", details=[{"field": "status"}]
+            )
+        return STATUS_FILTERS[self.status]
+
+    def period(self) -> tuple[str, str] | None:
+        if self.period_from is None and self.period_to is None:
+            return None
+        low = isoformat(paris_midnight(self.period_from)) if self.period_from else "0"
+        high = isoformat(paris_midnight(self.period_to + timedelta(days=1))) if self.period_to else "9"
+        if low > high:
+            raise BadRequest("from must not be after to.", code="BAD_REQUEST", details=[{"field": "from"}])
+        return low, high
+
+    def expression(self) -> Expression | None:
+        parts, values = [], {}
+        if self.venue_id:
+            parts.append("venueId = :venue")
+            values[":venue"] = self.venue_id
+        if self.offer_id:
+            parts.append("offerId = :offer")
+            values[":offer"] = self.offer_id
+        if self.event_date:
+            parts.append("eventDate BETWEEN :day_start AND :day_end")
+            values[":day_start"] = isoformat(paris_midnight(self.event_date))
+            values[":day_end"] = isoformat(paris_midnight(self.event_date + timedelta(days=1)))
+        return Expression(" AND ".join(parts), values=values) if parts else None
+
+
+def paris(instant: Any) -> str:
+    return instant.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if instant else ""
+
+
+def csv_rows(booking: Booking) -> Iterator[list[str]]:
+    """One line per place: a duo booking is two lines, "DUO 1" and "DUO 2"."""
+    subcategory = BY_ID.get(booking.subcategory_id)
+    beneficiary = booking.beneficiary
+    common = [
+        booking.venue_name, booking.offer_name, paris(booking.event_date), booking.ean or "", beneficiary.first_name,
+        beneficiary.last_name, beneficiary.email, beneficiary.phone, paris(booking.booked_at), paris(booking.used_at),
+        booking.token, f"{booking.unit_price_cents / 100:.2f}".replace(".", ","), STATUS_LABELS[booking.status.value],
+        paris(booking.reimbursed_at), subcategory.label if subcategory else booking.subcategory_id,
+        beneficiary.postal_code,
+    ]  # fmt: skip
+    if booking.quantity == 2:
+        yield [*common, "DUO 1"]
+        yield [*common, "DUO 2"]
+    else:
+        yield [*common, "Non"]
+
+
+class TrackingService:
+    def __init__(self, bookings: BookingsRepository, accounts: AccountsRepository) -> None:
+        self._bookings = bookings
+        self._accounts = accounts
+
+    def _offerer(self, caller: Caller, offerer_id: str | None) -> str:
+        """The offerer whose bookings are asked for: one the pro is a member of."""
+        caller.require("pro")
+        assert caller.user_id is not None
+        if offerer_id is not None:
+            if not self._accounts.is_member(caller.user_id, offerer_id):
+                raise Forbidden("You are not a member of this offerer.", code="NOT_OFFERER_MEMBER")
+            return offerer_id
+        offerers = self._accounts.offerers_of(caller.user_id)
+        if len(offerers) != 1:
+            raise BadRequest(
+                "Say which offerer (offererId): you are a member of several, or none.", code="OFFERER_REQUIRED"
+            )
+        return offerers[0]
+
+    def bookings(self, caller: Caller, filters: BookingFilters, limit: int, cursor: str | None) -> dict[str, Any]:
+        offerer_id = self._offerer(caller, filters.offerer_id)
+        found, next_cursor = self._bookings.for_offerer(
+            offerer_id, status=filters.status_value(), period=filters.period(), filter_=filters.expression(),
+            limit=limit, cursor=cursor,
+        )  # fmt: skip
+        return {"items": [booking.to_api() for booking in found], "nextCursor": next_cursor}
+
+    def export_csv(self, caller: Caller, filters: BookingFilters) -> str:
+        """`;`-separated, UTF-8 with a BOM (spreadsheets read the accents), built page by page."""
+        offerer_id = self._offerer(caller, filters.offerer_id)
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        cursor: str | None = None
+        while True:
+            page, cursor = self._bookings.for_offerer(
+                offerer_id, status=filters.status_value(), period=filters.period(), filter_=filters.expression(),
+                limit=EXPORT_PAGE, cursor=cursor,
+            )  # fmt: skip
+            for booking in page:
+                writer.writerows(csv_rows(booking))
+            if cursor is None:
+                return out.getvalue()
+
+
+def build_tracking_service() -> TrackingService:
+    from pass_culture import aws
+    from pass_culture.dynamo import Table
+    from pass_culture.settings import get_settings
+
+    table = Table(aws.dynamodb(), get_settings().table_name)
+    return TrackingService(BookingsRepository(table), AccountsRepository(table))
