@@ -17,7 +17,7 @@ CHECKS_ENV := --no-project --isolated --quiet --compile-bytecode --with-requirem
 help:
 	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
 	@echo "make test   - lint, types, template checks, unit + integration + e2e tests"
-	@echo "make bench  - cold starts of every function (and later: API and job benchmarks)"
+	@echo "make bench  - cold starts of every function, CSV export of 10 000 bookings"
 	@echo "make load-catalogue FILE=books.csv - load a book catalogue into the running local stack"
 
 bootstrap:
@@ -62,6 +62,7 @@ load-catalogue: bootstrap
 
 bench: bootstrap
 	$(UV) run --frozen python -m infra.bench.cold_start
+	$(UV) run --frozen python -m infra.bench.export
 
 # The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
 requirements: bootstrap
