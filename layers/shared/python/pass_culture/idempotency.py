@@ -1,23 +1,14 @@
 """Client retries (`Idempotency-Key`) with Powertools idempotency, persisted in the one table.
 
 Each record lives in its own partition (PK = the idempotency key's hash, SK fixed), not under Powertools' default
-static partition: millions of young people retrying bookings must not share one hot partition."""
+static partition: millions of young people retrying bookings must not share one hot partition. Powertools'
+idempotency imports boto3: it is imported when the first idempotent request needs it (cold start)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from pass_culture.errors import BadRequest, Conflict, RuleRefused
 
@@ -26,14 +17,19 @@ RETENTION_SECONDS = 24 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class SpreadKeyPersistenceLayer(DynamoDBPersistenceLayer):
-    def _get_key(self, idempotency_key: str) -> dict[str, Any]:
-        return {"PK": {"S": f"IDEMPOTENCY#{idempotency_key}"}, "SK": {"S": "IDEMPOTENCY"}}
+def _persistence_layer(table_name: str, client: Any) -> Any:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    def _item_to_data_record(self, item: dict[str, Any]) -> Any:
-        record = super()._item_to_data_record(item)
-        record.idempotency_key = record.idempotency_key.removeprefix("IDEMPOTENCY#")
-        return record
+    class SpreadKeyPersistenceLayer(DynamoDBPersistenceLayer):
+        def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+            return {"PK": {"S": f"IDEMPOTENCY#{idempotency_key}"}, "SK": {"S": "IDEMPOTENCY"}}
+
+        def _item_to_data_record(self, item: dict[str, Any]) -> Any:
+            record = super()._item_to_data_record(item)
+            record.idempotency_key = record.idempotency_key.removeprefix("IDEMPOTENCY#")
+            return record
+
+    return SpreadKeyPersistenceLayer(table_name=table_name, key_attr="PK", expiry_attr="ttl", boto3_client=client)
 
 
 class IdempotentRequests:
@@ -42,10 +38,10 @@ class IdempotentRequests:
     The decorated use case takes `request={"user", "key", "body"}`; a key reused with another body is refused."""
 
     def __init__(self, table_name: str, client: Any) -> None:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
         # One persistence layer and config per idempotent use case (Powertools keeps per-function state in them).
-        self._persistence = SpreadKeyPersistenceLayer(
-            table_name=table_name, key_attr="PK", expiry_attr="ttl", boto3_client=client
-        )
+        self._persistence = _persistence_layer(table_name, client)
         self.config = IdempotencyConfig(
             event_key_jmespath='["user", "key"]',
             payload_validation_jmespath="body",
@@ -54,6 +50,12 @@ class IdempotentRequests:
         )
 
     def wrap(self, use_case: F) -> F:
+        from aws_lambda_powertools.utilities.idempotency import idempotent_function
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
+        )
+
         wrapped = idempotent_function(
             data_keyword_argument="request", config=self.config, persistence_store=self._persistence
         )(use_case)
