@@ -187,16 +187,23 @@ def test_a_venue_cancellation_gives_back_place_and_credit(world: World, counter:
 
 
 def test_guessing_is_stopped_after_ten_failed_look_ups_a_minute(world: World, counter: Any) -> None:
+    from functions.counter_api import app as counter_function
+    from pass_culture.clock import FixedClock
+
+    # One fixed instant, 20 s into a minute: the test must not straddle two counting windows.
+    at = datetime.now(UTC).replace(second=20, microsecond=0)
+    counter_function.counter()._clock = FixedClock(at)
     for attempt in range(10):
         assert token_route(counter, "get", f"ZZZZ{'ABCDEFGHJK'[attempt]}Z").status == 404
     blocked = token_route(counter, "get", "ZZZZZZ")
     assert blocked.status == 429
-    assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+    assert blocked.headers["Retry-After"] == "40"
     booking = a_booking(world)
     assert token_route(counter, "get", booking["token"]).status == 429  # even a right one, until the minute ends
     assert token_route(counter, "get", booking["token"], claims_of("pro", "pro")).status == 429
-    counter_items = world.table.query_all(f"RATE#PRO:pro#{int(datetime.now(UTC).timestamp()) // 60}")
-    assert counter_items[0]["ttl"] > datetime.now(UTC).timestamp()
+    minute = int(at.timestamp()) // 60
+    counter_items = world.table.query_all(f"RATE#PRO:pro#{minute}")
+    assert counter_items[0]["ttl"] > at.timestamp()
 
 
 def test_round_trips_at_the_counter(world: World, counter: Any) -> None:
