@@ -273,8 +273,9 @@ class OffersService:
         needle = folded(query.q) if query.q else None
         candidates = []
         for offer in found.values():
-            distance = round(haversine_km(query.lat, query.lon, offer.venue.latitude, offer.venue.longitude), 6)
-            if distance > query.radius_km or not offer.is_active or (distance, offer.id) <= after:
+            exact = haversine_km(query.lat, query.lon, offer.venue.latitude, offer.venue.longitude)
+            distance = round(exact, 6)  # the cursor's unit: sorting and paging agree to the micrometre
+            if exact > query.radius_km or not offer.is_active or (distance, offer.id) <= after:
                 continue
             if query.subcategory_id and offer.subcategory_id != query.subcategory_id:
                 continue
