@@ -74,6 +74,24 @@ class IdempotentRequests:
 
         return call  # type: ignore[return-value]
 
+    def per_request(self, use_case: Callable[[Any, Any], Any]) -> Callable[[Any, Any, str | None], Any]:
+        """`use_case(caller, data)` made idempotent on (caller, Idempotency-Key); without a key it just runs."""
+
+        def for_request(request: dict[str, Any], caller: Any, data: Any) -> Any:
+            return use_case(caller, data)
+
+        for_request.__qualname__ = getattr(use_case, "__qualname__", "use_case")  # names the records' key prefix
+        once = self.wrap(for_request)
+
+        def call(caller: Any, data: Any, idempotency_key: str | None) -> Any:
+            if idempotency_key is None:
+                return use_case(caller, data)
+            body = data.model_dump(by_alias=True, mode="json")
+            request = {"user": caller.user_id, "key": idempotency_key, "body": body}
+            return once(request=request, caller=caller, data=data)
+
+        return call
+
 
 def valid_idempotency_key(raw: str | None) -> str | None:
     if raw is None:

@@ -35,20 +35,14 @@ class BookingsService:
         self._repository = repository
         self._clock = clock
         self.idempotency = idempotency
-        self._book_once = idempotency.wrap(self._book_for_request) if idempotency else None
+        self._book_once = idempotency.per_request(self.book) if idempotency else None
 
     def book_once(self, caller: Caller, data: BookInput, idempotency_key: str | None) -> dict[str, Any]:
         """`POST /bookings`: with an Idempotency-Key, a retry answers the first answer and books nothing more."""
-        if idempotency_key is None or self._book_once is None:
+        if self._book_once is None:
             return self.book(caller, data)
-        body = data.model_dump(by_alias=True, mode="json")
-        result: dict[str, Any] = self._book_once(
-            request={"user": caller.user_id, "key": idempotency_key, "body": body}, caller=caller, data=data
-        )
+        result: dict[str, Any] = self._book_once(caller, data, idempotency_key)
         return result
-
-    def _book_for_request(self, request: dict[str, Any], caller: Caller, data: BookInput) -> dict[str, Any]:
-        return self.book(caller, data)
 
     def book(self, caller: Caller, data: BookInput) -> dict[str, Any]:
         """One read (offer, stock, profile, credit), then one transaction; every rule of domain.md checked."""

@@ -78,20 +78,14 @@ class OffersService:
         self._images = images
         self._clock = clock
         self.idempotency = idempotency
-        self._create_once = idempotency.wrap(self._create_for_request) if idempotency else None
+        self._create_once = idempotency.per_request(self.create_offer) if idempotency else None
 
     def create_offer_once(self, caller: Caller, data: CreateOfferInput, idempotency_key: str | None) -> dict[str, Any]:
         """`POST /offers`: with an Idempotency-Key, a retry answers the first answer and creates nothing more."""
-        if idempotency_key is None or self._create_once is None:
+        if self._create_once is None:
             return self.create_offer(caller, data)
-        body = data.model_dump(by_alias=True, mode="json")
-        result: dict[str, Any] = self._create_once(
-            request={"user": caller.user_id, "key": idempotency_key, "body": body}, caller=caller, data=data
-        )
+        result: dict[str, Any] = self._create_once(caller, data, idempotency_key)
         return result
-
-    def _create_for_request(self, request: dict[str, Any], caller: Caller, data: CreateOfferInput) -> dict[str, Any]:
-        return self.create_offer(caller, data)
 
     def _pro(self, caller: Caller) -> str:
         caller.require("pro")
