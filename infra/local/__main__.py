@@ -27,7 +27,10 @@ def main() -> int:
     started = time.perf_counter()
     stack = LocalStack(port=arguments.port, host=arguments.host, log_dir=arguments.log_dir)
     stopping = threading.Event()
+    # Ctrl-C (SIGINT) and SIGTERM stop the stack. Set explicitly: a shell starting us in the background without job
+    # control leaves SIGINT ignored, and Python then never raises KeyboardInterrupt.
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
         stack.start()
         logins = [] if arguments.no_seed else seed(stack)
