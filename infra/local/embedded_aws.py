@@ -5,7 +5,6 @@ lock, never with it), and the lock keeps DynamoDB's conditions meaningful under 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -234,7 +233,3 @@ def function_environment(raw: Mapping[str, Any], provisioned: Provisioned, aws: 
     """A function's environment as the template sets it, plus what reaches the embedded AWS."""
     resolved = {name: str(provisioned.resolver.resolve(value)) for name, value in raw.items()}
     return {**resolved, **aws.environment(), "POWERTOOLS_TRACE_DISABLED": "true", "TZ": "UTC"}
-
-
-def host_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from chalice.app import RouteEntry
 from chalice.local import ChaliceRequestHandler, LocalGatewayException, RouteMatcher
@@ -209,7 +209,3 @@ def request_handler_class(api: LocalApi, local_routes: LocalHandler) -> type[Cha
             pass
 
     return Handler
-
-
-def query_of(path: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(path).query)

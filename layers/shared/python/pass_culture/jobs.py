@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-JOBS = ("stock-import", "expire-bookings", "auto-validate-bookings", "payouts")
-
 
 class JobEvent(BaseModel):
     job: str
