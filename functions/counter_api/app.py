@@ -1,7 +1,6 @@
 """Counter API: the countermark API for pros and venue software (compatible with the public pass Culture API),
 the pros' booking tracking and its CSV export (issue #6). Reimbursements arrive with the payouts issue (501)."""
 
-from datetime import date
 from functools import cache
 from typing import Annotated, Any
 
@@ -53,67 +52,22 @@ def cancel_booking_by_venue(token: str) -> Response[str]:
     return NO_CONTENT
 
 
-def filters_of(query: dict[str, str | None]) -> BookingFilters:
-    def day(name: str) -> date | None:
-        value = query.get(name)
-        return date.fromisoformat(value) if value else None
-
-    return BookingFilters(
-        offerer_id=query.get("offererId"), venue_id=query.get("venueId"), offer_id=query.get("offerId"),
-        status=query.get("status"), period_from=day("from"), period_to=day("to"), event_date=day("eventDate"),
-    )  # fmt: skip
-
-
-DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-Day = Annotated[str | None, Query(pattern=DAY_PATTERN)]
-FromDay = Annotated[str | None, Query(alias="from", pattern=DAY_PATTERN)]
+Filters = Annotated[BookingFilters, Query()]
 
 
 @app.get("/pro/bookings")
 def pro_bookings(
-    offererId: str | None = None,  # noqa: N803 - the contract's query parameter names
-    venueId: str | None = None,  # noqa: N803
-    offerId: str | None = None,  # noqa: N803
-    status: str | None = None,
-    from_: FromDay = None,
-    to: Day = None,
-    eventDate: Day = None,  # noqa: N803
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: str | None = None,
+    filters: Filters, limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None
 ) -> dict[str, Any]:
-    query = {
-        "offererId": offererId,
-        "venueId": venueId,
-        "offerId": offerId,
-        "status": status,
-        "from": from_,
-        "to": to,
-        "eventDate": eventDate,
-    }
-    return tracking().bookings(caller_of(app), filters_of(query), limit, cursor)
+    return tracking().bookings(caller_of(app), filters, limit, cursor)
 
 
 @app.get("/pro/bookings/export")
 def pro_bookings_export(
-    offererId: str | None = None,  # noqa: N803
-    venueId: str | None = None,  # noqa: N803
-    offerId: str | None = None,  # noqa: N803
-    status: str | None = None,
-    from_: FromDay = None,
-    to: Day = None,
-    eventDate: Day = None,  # noqa: N803
+    filters: Filters,
     format: Annotated[str, Query(pattern="^csv$")] = "csv",
 ) -> Response[str]:
-    query = {
-        "offererId": offererId,
-        "venueId": venueId,
-        "offerId": offerId,
-        "status": status,
-        "from": from_,
-        "to": to,
-        "eventDate": eventDate,
-    }
-    body = tracking().export_csv(caller_of(app), filters_of(query))
+    body = tracking().export_csv(caller_of(app), filters)
     headers = {"Content-Disposition": 'attachment; filename="reservations-pass-culture.csv"'}
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body, headers=headers)
 

@@ -91,12 +91,12 @@ def run(count: int) -> int:
     client.meta.events.register("before-send.dynamodb", lambda **_: waiting.append(-time.perf_counter()))
     client.meta.events.register("response-received.dynamodb", lambda **_: waiting.append(time.perf_counter()))
     started = time.perf_counter()
-    csv_text = service.export_csv(caller, BookingFilters(offerer_id="offerer"))
+    csv_text = service.export_csv(caller, BookingFilters.model_validate({"offererId": "offerer"}))
     elapsed = time.perf_counter() - started
     in_dynamodb = sum(waiting)
     queries = calls.count("Query")
     tracemalloc.start()
-    service.export_csv(caller, BookingFilters(offerer_id="offerer"))
+    service.export_csv(caller, BookingFilters.model_validate({"offererId": "offerer"}))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     lines = csv_text.count("\r\n") - 1

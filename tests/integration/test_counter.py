@@ -255,6 +255,7 @@ def test_tracking_filters_by_status_date_venue_offer_and_event_day(world: World,
     assert [b["id"] for b in rest["items"]] == [book["id"]]
     assert pro_bookings(counter, OTHER_PRO, offererId=world.offerer_id).status == 403
     assert pro_bookings(counter, status="paid").status == 400
+    assert pro_bookings(counter, period_from="2026-13-45").status == 400  # a well-shaped but impossible date
 
 
 def test_the_csv_export(world: World, counter: Any) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from pass_culture.accounts.repository import AccountsRepository
 from pass_culture.bookings.models import Booking
@@ -35,24 +36,22 @@ CSV_COLUMNS = [
 EXPORT_PAGE = 500
 
 
-@dataclass(frozen=True)
-class BookingFilters:
-    offerer_id: str | None = None
-    venue_id: str | None = None
-    offer_id: str | None = None
-    status: str | None = None  # booked / validated / reimbursed / cancelled
-    period_from: date | None = None  # applies to the status's date (booked, used, reimbursed, cancelled)
-    period_to: date | None = None
-    event_date: date | None = None
+class BookingFilters(BaseModel):
+    """The query of `GET /pro/bookings` and its export (validated by the handler's resolver: a bad date is a 400)."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    offerer_id: str | None = Field(default=None, alias="offererId")
+    venue_id: str | None = Field(default=None, alias="venueId")
+    offer_id: str | None = Field(default=None, alias="offerId")
+    status: Literal["booked", "validated", "reimbursed", "cancelled"] | None = None
+    # The period applies to the status's date (booked, used, reimbursed, cancelled); days are Europe/Paris.
+    period_from: date | None = Field(default=None, alias="from")
+    period_to: date | None = Field(default=None, alias="to")
+    event_date: date | None = Field(default=None, alias="eventDate")
 
     def status_value(self) -> BookingStatus | None:
-        if self.status is None:
-            return None
-        if self.status not in STATUS_FILTERS:
-            raise BadRequest(
-                f"status is one of {', '.join(STATUS_FILTERS)}.", code="BAD_REQUEST", details=[{"field": "status"}]
-            )
-        return STATUS_FILTERS[self.status]
+        return STATUS_FILTERS[self.status] if self.status else None
 
     def period(self) -> tuple[str, str] | None:
         if self.period_from is None and self.period_to is None:
