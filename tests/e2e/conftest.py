@@ -11,7 +11,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 import requests
 
@@ -25,6 +27,22 @@ class RunningStack:
     aws_endpoint: str
     log_dir: Path
     output: list[str]
+
+    def aws_client(self, service: str) -> Any:
+        """A boto3 client of the stack's embedded AWS (moto's fixed test credentials)."""
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name="eu-west-3",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def set_password(self, email: str, password: str) -> None:
+        """What a young person does with Cognito's invitation after an admin registered them."""
+        cognito = self.aws_client("cognito-idp")
+        pool = cognito.list_user_pools(MaxResults=5)["UserPools"][0]["Id"]
+        cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
 
     def login(self, email: str, password: str = PASSWORD) -> str:
         answer = requests.post(f"{self.url}/_local/login", json={"email": email, "password": password}, timeout=10)

@@ -94,17 +94,7 @@ def test_a_young_person_is_registered_welcomed_and_sees_their_credit(stack: Runn
     assert "30,00" in welcome["text"]
     # The registration created the identity and put it in the beneficiary group: the young person can log in.
     cognito_password = "Zoe-Petit-2026-Pass"
-    import boto3
-
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=stack.aws_endpoint,
-        region_name="eu-west-3",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
-    pool = cognito.list_user_pools(MaxResults=5)["UserPools"][0]["Id"]
-    cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=cognito_password, Permanent=True)
+    stack.set_password(email, cognito_password)
     me = requests.get(f"{stack.url}/me", headers=auth(stack.login(email, cognito_password)), timeout=10)
     assert me.status_code == 200
     assert me.json()["credit"]["remainingCents"] == 3000

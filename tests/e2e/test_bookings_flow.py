@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
-import boto3
 import requests
 
 from tests.e2e.conftest import RunningStack
@@ -68,14 +67,6 @@ def test_a_booking_emails_the_venue_and_the_young_person_then_a_cancellation_tel
 def register_young_people(stack: RunningStack, ages: list[int]) -> list[str]:
     """Registers young people (admin), gives each a password and logs them in: their tokens."""
     admin = stack.login("admin@passculture.local")
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=stack.aws_endpoint,
-        region_name="eu-west-3",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
-    pool = cognito.list_user_pools(MaxResults=5)["UserPools"][0]["Id"]
     tokens = []
     for age in ages:
         email = f"burst-{uuid.uuid4().hex[:10]}@example.org"
@@ -84,7 +75,7 @@ def register_young_people(stack: RunningStack, ages: list[int]) -> list[str]:
         assert (
             requests.post(f"{stack.url}/beneficiaries", json=body, headers=auth(admin), timeout=10).status_code == 201
         )
-        cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password="Burst-Password-2026", Permanent=True)
+        stack.set_password(email, "Burst-Password-2026")
         tokens.append(stack.login(email, "Burst-Password-2026"))
     return tokens
 

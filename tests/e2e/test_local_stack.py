@@ -9,7 +9,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
-import boto3
 import jwt
 import pytest
 import requests
@@ -150,16 +149,6 @@ def test_jobs_run_now_from_their_schedule(stack: RunningStack) -> None:
     assert naive.status_code == 400
 
 
-def aws_client(stack: RunningStack, service: str) -> object:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=stack.aws_endpoint,
-        region_name="eu-west-3",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def test_the_outbox_shows_what_ses_sent(stack: RunningStack) -> None:
     message = EmailMessage()
     message["From"] = "no-reply@passculture.example"
@@ -168,8 +157,8 @@ def test_the_outbox_shows_what_ses_sent(stack: RunningStack) -> None:
     message["Subject"] = "Nouvelle réservation"
     message.set_content("Contremarque ABCDEF")
     message.add_alternative("<p>Contremarque <b>ABCDEF</b></p>", subtype="html")
-    ses = aws_client(stack, "ses")
-    ses.send_raw_email(RawMessage={"Data": message.as_bytes()})  # type: ignore[attr-defined]
+    ses = stack.aws_client("ses")
+    ses.send_raw_email(RawMessage={"Data": message.as_bytes()})
     items = requests.get(f"{stack.url}/_local/outbox", timeout=10).json()["items"]
     sent = [item for item in items if item["subject"] == "Nouvelle réservation"]
     assert len(sent) == 1
@@ -180,9 +169,9 @@ def test_the_outbox_shows_what_ses_sent(stack: RunningStack) -> None:
 
 
 def test_files_written_by_jobs_are_served(stack: RunningStack) -> None:
-    s3 = aws_client(stack, "s3")
+    s3 = stack.aws_client("s3")
     bucket = "passculture-local-filesbucket"
-    s3.put_object(Bucket=bucket, Key="payouts/2026-11-16/details.csv", Body=b"a;b\n", ContentType="text/csv")  # type: ignore[attr-defined]
+    s3.put_object(Bucket=bucket, Key="payouts/2026-11-16/details.csv", Body=b"a;b\n", ContentType="text/csv")
     answer = requests.get(f"{stack.url}/_local/files/payouts/2026-11-16/details.csv", timeout=10)
     assert answer.status_code == 200
     assert answer.content == b"a;b\n"
