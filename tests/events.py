@@ -16,14 +16,15 @@ def api_event(
     claims: dict[str, str] | None = None,
     authorizer: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    content_type: str = "application/json",
 ) -> dict[str, Any]:
     context_authorizer: dict[str, Any] | None = {"claims": claims} if claims else authorizer
     return {
         "resource": resource or path,
         "path": path,
         "httpMethod": method,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {"content-type": ["application/json"]},
+        "headers": {"content-type": content_type},
+        "multiValueHeaders": {"content-type": [content_type]},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": path_parameters,

@@ -1,5 +1,5 @@
 """Accounts API: offerers, venues, bank accounts, API keys, beneficiaries and their credit (issue #3).
-Thin: Powertools validates the body, `caller_of` says who calls, the accounts service decides."""
+Thin: `@allow` says who may call (checked first), Powertools validates, the accounts service decides."""
 
 from functools import cache
 from typing import Any
@@ -8,13 +8,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.access import ADMIN, BENEFICIARY, PRO, allow, offerer_in_path
 from pass_culture.accounts.models import BankAccountInput, CreateBeneficiaryInput, CreateOffererInput, CreateVenueInput
+from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.accounts.service import AccountsService, build_accounts_service
 from pass_culture.http import build_resolver, caller_of
 
 logger = Logger()
-app = build_resolver()
-Answer = tuple[dict[str, Any], int]
+app = build_resolver(cache(build_ownership_repository))
+MEMBER = offerer_in_path()
 
 
 @cache
@@ -22,53 +24,69 @@ def service() -> AccountsService:
     return build_accounts_service()
 
 
-@app.post("/offerers")
-def create_offerer(body: CreateOffererInput) -> Answer:
-    return service().create_offerer(caller_of(app), body).to_api(), 201
+@app.get("/offerers")
+@allow(PRO)
+def my_offerers() -> dict[str, Any]:
+    return {"items": service().my_offerers(caller_of(app))}
+
+
+@app.post("/offerers", status_code=201)
+@allow(PRO, errors=(409,))
+def create_offerer(body: CreateOffererInput) -> dict[str, Any]:
+    return service().create_offerer(caller_of(app), body).to_api()
 
 
 @app.post("/admin/offerers/<offererId>/validate")
+@allow(ADMIN)
 def validate_offerer(offererId: str) -> dict[str, Any]:  # noqa: N803 - the contract's path parameter name
     return service().validate_offerer(caller_of(app), offererId).to_api()
 
 
-@app.post("/offerers/<offererId>/venues")
-def create_venue(offererId: str, body: CreateVenueInput) -> Answer:  # noqa: N803
-    return service().create_venue(caller_of(app), offererId, body).to_api(), 201
+@app.post("/offerers/<offererId>/venues", status_code=201)
+@allow(PRO, member_of=MEMBER, errors=(409, 422))
+def create_venue(offererId: str, body: CreateVenueInput) -> dict[str, Any]:  # noqa: N803
+    return service().create_venue(caller_of(app), offererId, body).to_api()
 
 
 @app.put("/offerers/<offererId>/bank-account")
+@allow(PRO, member_of=MEMBER)
 def put_bank_account(offererId: str, body: BankAccountInput) -> dict[str, Any]:  # noqa: N803
     return service().put_bank_account(caller_of(app), offererId, body).to_api()
 
 
 @app.post("/admin/offerers/<offererId>/bank-account/accept")
+@allow(ADMIN)
 def accept_bank_account(offererId: str) -> dict[str, Any]:  # noqa: N803
     return service().accept_bank_account(caller_of(app), offererId).to_api()
 
 
-@app.post("/offerers/<offererId>/api-keys")
-def create_api_key(offererId: str) -> Answer:  # noqa: N803
-    return service().create_api_key(caller_of(app), offererId).to_api(), 201
+@app.post("/offerers/<offererId>/api-keys", status_code=201)
+@allow(PRO, member_of=MEMBER, errors=(409,))
+def create_api_key(offererId: str) -> dict[str, Any]:  # noqa: N803
+    return service().create_api_key(caller_of(app), offererId).to_api()
 
 
 @app.get("/offerers/<offererId>/api-keys")
+@allow(PRO, member_of=MEMBER)
 def list_api_keys(offererId: str) -> dict[str, Any]:  # noqa: N803
     return {"items": service().list_api_keys(caller_of(app), offererId)}
 
 
-@app.delete("/offerers/<offererId>/api-keys/<apiKeyId>")
+@app.delete("/offerers/<offererId>/api-keys/<apiKeyId>", status_code=204)
+@allow(PRO, member_of=MEMBER)
 def revoke_api_key(offererId: str, apiKeyId: str) -> Response[str]:  # noqa: N803
     service().revoke_api_key(caller_of(app), offererId, apiKeyId)
     return Response(status_code=204, body="")
 
 
-@app.post("/beneficiaries")
-def create_beneficiary(body: CreateBeneficiaryInput) -> Answer:
-    return service().register_beneficiary(caller_of(app), body), 201
+@app.post("/beneficiaries", status_code=201)
+@allow(ADMIN, errors=(409, 422))
+def create_beneficiary(body: CreateBeneficiaryInput) -> dict[str, Any]:
+    return service().register_beneficiary(caller_of(app), body)
 
 
 @app.get("/me")
+@allow(BENEFICIARY, errors=(404,))
 def me() -> dict[str, Any]:
     return service().me(caller_of(app))
 

@@ -7,6 +7,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.access import BENEFICIARY, allow
 from pass_culture.bookings.models import BookInput
 from pass_culture.bookings.service import BookingsService, build_bookings_service
 from pass_culture.http import build_resolver, caller_of
@@ -21,18 +22,21 @@ def service() -> BookingsService:
     return build_bookings_service()
 
 
-@app.post("/bookings")
-def book(body: BookInput) -> tuple[dict[str, Any], int]:
+@app.post("/bookings", status_code=201)
+@allow(BENEFICIARY, errors=(404, 409, 422))
+def book(body: BookInput) -> dict[str, Any]:
     key = valid_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
-    return service().book_once(caller_of(app), body, key), 201
+    return service().book_once(caller_of(app), body, key)
 
 
 @app.get("/me/bookings")
+@allow(BENEFICIARY)
 def my_bookings(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict[str, Any]:
     return service().my_bookings(caller_of(app), limit, cursor)
 
 
 @app.post("/bookings/<bookingId>/cancel")
+@allow(BENEFICIARY, errors=(409, 410))
 def cancel_booking(bookingId: str) -> dict[str, Any]:  # noqa: N803 - the contract's path parameter name
     return service().cancel(caller_of(app), bookingId)
 

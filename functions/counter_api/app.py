@@ -9,14 +9,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.access import PRO, allow, offerer_in_query
+from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.bookings.tracking import BookingFilters, TrackingService, build_tracking_service
 from pass_culture.counter.service import CounterService, build_counter_service
 from pass_culture.errors import NotImplementedYet
 from pass_culture.http import build_resolver, caller_of
 
 logger = Logger()
-app = build_resolver()
+app = build_resolver(cache(build_ownership_repository))
 NO_CONTENT = Response(status_code=204, body="")
+# The countermark routes: a pro's token or an offerer API key; the token's offerer is checked by the use case, in
+# the order of the domain rules (404 unknown, 403 another offerer's, …, 429 too many failed look-ups).
+COUNTER = allow(PRO, api_key=True, errors=(404, 410, 429))
+CSV: dict[int, Any] = {200: {"description": "OK", "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 @cache
@@ -30,23 +36,27 @@ def tracking() -> TrackingService:
 
 
 @app.get("/v2/bookings/token/<token>")
+@COUNTER
 def get_booking_by_token(token: str) -> dict[str, Any]:
     return counter().look_up(caller_of(app), token)
 
 
-@app.patch("/v2/bookings/use/token/<token>")
+@app.patch("/v2/bookings/use/token/<token>", status_code=204)
+@COUNTER
 def use_booking(token: str) -> Response[str]:
     counter().use(caller_of(app), token)
     return NO_CONTENT
 
 
-@app.patch("/v2/bookings/keep/token/<token>")
+@app.patch("/v2/bookings/keep/token/<token>", status_code=204)
+@COUNTER
 def keep_booking(token: str) -> Response[str]:
     counter().keep(caller_of(app), token)
     return NO_CONTENT
 
 
-@app.patch("/v2/bookings/cancel/token/<token>")
+@app.patch("/v2/bookings/cancel/token/<token>", status_code=204)
+@COUNTER
 def cancel_booking_by_venue(token: str) -> Response[str]:
     counter().cancel(caller_of(app), token)
     return NO_CONTENT
@@ -56,13 +66,15 @@ Filters = Annotated[BookingFilters, Query()]
 
 
 @app.get("/pro/bookings")
+@allow(PRO, member_of=offerer_in_query())
 def pro_bookings(
     filters: Filters, limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None
 ) -> dict[str, Any]:
     return tracking().bookings(caller_of(app), filters, limit, cursor)
 
 
-@app.get("/pro/bookings/export")
+@app.get("/pro/bookings/export", responses=CSV)
+@allow(PRO, member_of=offerer_in_query())
 def pro_bookings_export(
     filters: Filters,
     format: Annotated[str, Query(pattern="^csv$")] = "csv",
@@ -73,8 +85,8 @@ def pro_bookings_export(
 
 
 @app.get("/pro/reimbursements")
-def pro_reimbursements() -> None:
-    caller_of(app).require("pro")
+@allow(PRO, member_of=offerer_in_query(), errors=(501,))
+def pro_reimbursements(offererId: Annotated[str | None, Query(max_length=128)] = None) -> None:  # noqa: N803
     raise NotImplementedYet("Reimbursements arrive with the payouts issue.")
 
 

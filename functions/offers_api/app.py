@@ -1,5 +1,6 @@
 """Offers API: offer and stock CRUD for pros, the book catalogue, search around a point for everyone (issue #4).
-The stock import routes arrive with the stock import issue: until then they check who calls, then answer 501."""
+The stock import routes arrive with the stock import issue: until then they check who calls and the body, then
+answer 501."""
 
 from functools import cache
 from typing import Annotated, Any
@@ -9,6 +10,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.access import ADMIN, PRO, allow, offer_in_path, stock_in_path, venue_in_path
+from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.errors import NotImplementedYet
 from pass_culture.http import build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
@@ -20,10 +23,10 @@ from pass_culture.offers.models import (
     UpdateStockInput,
 )
 from pass_culture.offers.service import OffersService, SearchQuery, build_offers_service
+from pass_culture.stock_import.models import StockProviderInput, StockPushInput
 
 logger = Logger()
-app = build_resolver()
-Answer = tuple[dict[str, Any], int]
+app = build_resolver(cache(build_ownership_repository))
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -33,6 +36,7 @@ def service() -> OffersService:
 
 
 @app.get("/offers")
+@allow()
 def search_offers(
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
@@ -46,61 +50,70 @@ def search_offers(
 
 
 @app.get("/offers/<offerId>")
+@allow()
 def get_offer(offerId: str) -> dict[str, Any]:  # noqa: N803
     return service().get_offer(offerId)
 
 
-@app.post("/offers")
-def create_offer(body: CreateOfferInput) -> Answer:
+@app.post("/offers", status_code=201)
+@allow(PRO, errors=(409, 422))
+def create_offer(body: CreateOfferInput) -> dict[str, Any]:
     key = valid_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
-    return service().create_offer_once(caller_of(app), body, key), 201
+    return service().create_offer_once(caller_of(app), body, key)
 
 
 @app.patch("/offers/<offerId>")
+@allow(PRO, member_of=offer_in_path(), errors=(422,))
 def update_offer(offerId: str, body: UpdateOfferInput) -> dict[str, Any]:  # noqa: N803
     return service().update_offer(caller_of(app), offerId, body)
 
 
-@app.delete("/offers/<offerId>")
+@app.delete("/offers/<offerId>", status_code=204)
+@allow(PRO, member_of=offer_in_path())
 def deactivate_offer(offerId: str) -> Response[str]:  # noqa: N803
     service().deactivate_offer(caller_of(app), offerId)
     return Response(status_code=204, body="")
 
 
-@app.post("/offers/<offerId>/image")
-def offer_image_upload(offerId: str, body: ImageUploadInput) -> Answer:  # noqa: N803
-    return service().image_upload(caller_of(app), offerId, body), 201
+@app.post("/offers/<offerId>/image", status_code=201)
+@allow(PRO, member_of=offer_in_path())
+def offer_image_upload(offerId: str, body: ImageUploadInput) -> dict[str, Any]:  # noqa: N803
+    return service().image_upload(caller_of(app), offerId, body)
 
 
-@app.post("/offers/<offerId>/stocks")
-def create_stock(offerId: str, body: CreateStockInput) -> Answer:  # noqa: N803
-    return service().add_stock(caller_of(app), offerId, body), 201
+@app.post("/offers/<offerId>/stocks", status_code=201)
+@allow(PRO, member_of=offer_in_path(), errors=(422,))
+def create_stock(offerId: str, body: CreateStockInput) -> dict[str, Any]:  # noqa: N803
+    return service().add_stock(caller_of(app), offerId, body)
 
 
 @app.patch("/stocks/<stockId>")
+@allow(PRO, member_of=stock_in_path(), errors=(409, 422))
 def update_stock(stockId: str, body: UpdateStockInput) -> dict[str, Any]:  # noqa: N803
     return service().update_stock(caller_of(app), stockId, body)
 
 
 @app.get("/venues/<venueId>/offers")
+@allow(PRO, member_of=venue_in_path())
 def venue_offers(venueId: str, limit: Limit = 20, cursor: str | None = None) -> dict[str, Any]:  # noqa: N803
     return service().venue_offers(caller_of(app), venueId, limit, cursor)
 
 
 @app.post("/admin/catalogue")
+@allow(ADMIN, raw_body="text/csv")
 def load_catalogue() -> dict[str, Any]:
     return service().load_catalogue(caller_of(app), app.current_event.decoded_body or "")
 
 
 @app.put("/venues/<venueId>/stock-provider")
-def connect_stock_provider(venueId: str) -> None:  # noqa: N803
-    caller_of(app).require("pro")
+@allow(PRO, member_of=venue_in_path(), errors=(501,))
+def connect_stock_provider(venueId: str, body: StockProviderInput) -> None:  # noqa: N803
     raise NotImplementedYet("The stock import arrives with its own issue.")
 
 
-@app.post("/venues/<venueId>/stocks/import")
-def push_stocks(venueId: str) -> None:  # noqa: N803
-    caller_of(app).require_pro_or_api_key()
+@app.post("/venues/<venueId>/stocks/import", status_code=202)
+@allow(PRO, api_key=True, member_of=venue_in_path(), errors=(501,))
+def push_stocks(venueId: str, body: StockPushInput) -> None:  # noqa: N803
     raise NotImplementedYet("The stock import arrives with its own issue.")
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.access import allow
 from pass_culture.http import build_resolver
 from pass_culture.subcategories import SUBCATEGORIES
 
@@ -13,11 +14,13 @@ app = build_resolver()
 
 
 @app.get("/health")
+@allow()
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @app.get("/subcategories")
+@allow()
 def subcategories() -> dict[str, list[dict[str, object]]]:
     return {"items": [subcategory.to_api() for subcategory in SUBCATEGORIES]}
 

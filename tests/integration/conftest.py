@@ -51,6 +51,7 @@ def call_api(module: Any) -> Callable[..., Answer]:
         claims: dict[str, str] | None = None,
         authorizer: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
+        content_type: str = "application/json",
     ) -> Answer:
         event = api_event(
             method,
@@ -61,6 +62,7 @@ def call_api(module: Any) -> Callable[..., Answer]:
             claims=claims,
             authorizer=authorizer,
             query=query,
+            content_type=content_type,
         )
         response = module.lambda_handler(event, FakeContext())
         raw = response.get("body")

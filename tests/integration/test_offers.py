@@ -58,7 +58,7 @@ class Shop:
             body=venue,
             claims=MEMBER,
         ).body
-        assert self.offers("POST", "/admin/catalogue", body=CATALOGUE, claims=ADMIN).body == {
+        assert self.offers("POST", "/admin/catalogue", body=CATALOGUE, claims=ADMIN, content_type="text/csv").body == {
             "loaded": 3,
             "rejected": 0,
             "rejections": [],
@@ -283,7 +283,7 @@ def test_only_members_touch_an_offer(shop: Shop) -> None:
             shop.offer_route("POST", offer["id"], "/image", body={"contentType": "image/png"}, claims=claims).status
             == status
         )
-    assert shop.offers("POST", "/admin/catalogue", body=CATALOGUE, claims=MEMBER).status == 403
+    assert shop.offers("POST", "/admin/catalogue", body=CATALOGUE, claims=MEMBER, content_type="text/csv").status == 403
     assert shop.offer_route("PATCH", "unknown", body={"description": "x"}, claims=MEMBER).status == 403
 
 

@@ -1,40 +1,97 @@
-"""The plumbing every handler shares: errors in the contract's shape, identity from the authorizers."""
+"""The plumbing every handler shares: who may call first (401 → 403 → 400 → rules), errors in the contract's
+shape, bodies in the media type the route reads, identity from the authorizers."""
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
+from pass_culture.access import PRO, ResourceKind, allow, offer_in_path, offerer_in_query
 from pass_culture.errors import Conflict, Forbidden, TooManyRequests
 from pass_culture.http import Caller, build_resolver, caller_of
 from pass_culture.identity import parse_groups
+from pass_culture.models import CamelInput, DateInput
 from tests.events import FakeContext, api_event, claims_of
 
-app = build_resolver()
+
+class FakeDirectory:
+    """In memory: offer o1 belongs to offerer A; user-1 is a member of A."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def offerer_of(self, kind: ResourceKind, resource_id: str) -> str | None:
+        self.reads += 1
+        return {"o1": "A"}.get(resource_id)
+
+    def is_member(self, user_id: str, offerer_id: str) -> bool:
+        self.reads += 1
+        return (user_id, offerer_id) == ("user-1", "A")
+
+
+directory = FakeDirectory()
+app = build_resolver(lambda: directory)
 
 
 class Body(BaseModel):
     name: str = Field(max_length=5)
 
 
+class Strict(CamelInput):
+    price_cents: int = 0
+    is_duo: bool = False
+    birth_date: DateInput | None = None
+
+
 @app.post("/things")
+@allow(PRO)
 def create(body: Body) -> dict[str, str]:
-    caller_of(app).require("pro")
     return {"name": body.name}
 
 
+@app.patch("/offers/<offerId>")
+@allow(PRO, member_of=offer_in_path())
+def update(offerId: str, body: Body) -> dict[str, str]:  # noqa: N803
+    return {"offerId": offerId, "name": body.name}
+
+
+@app.get("/tracking")
+@allow(PRO, member_of=offerer_in_query())
+def tracking(
+    offererId: Annotated[str | None, Query()] = None,  # noqa: N803
+    status: Annotated[str, Query(pattern="^A$")] = "A",
+) -> dict[str, Any]:
+    return {"offererId": offererId}
+
+
+@app.post("/strict")
+@allow()
+def strict(body: Strict) -> dict[str, Any]:
+    return body.model_dump(mode="json")
+
+
+@app.post("/catalogue")
+@allow(PRO, raw_body="text/csv")
+def catalogue() -> dict[str, Any]:
+    return {"length": len(app.current_event.decoded_body or "")}
+
+
 @app.get("/conflict")
+@allow()
 def conflict() -> None:
     raise Conflict("Sold out.", code="SOLD_OUT", details=[{"stockId": "s1"}])
 
 
 @app.get("/throttled")
+@allow()
 def throttled() -> None:
     raise TooManyRequests("Slow down.", retry_after_seconds=42)
 
 
 @app.get("/bug")
+@allow()
 def bug() -> None:
     raise ZeroDivisionError("oops")
 
@@ -46,6 +103,19 @@ def call(event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
         **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()},
     }
     return response["statusCode"], json.loads(response["body"]), headers
+
+
+def with_content_type(event: dict[str, Any], content_type: str | None) -> dict[str, Any]:
+    headers = {} if content_type is None else {"content-type": content_type}
+    return {**event, "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()}}
+
+
+def test_a_route_without_a_declaration_is_refused_at_registration() -> None:
+    with pytest.raises(TypeError, match="declare who may call"):
+
+        @app.get("/undeclared")
+        def undeclared() -> None:
+            return None
 
 
 def test_domain_errors_answer_the_contract_shape() -> None:
@@ -68,6 +138,13 @@ def test_a_bad_body_is_a_400_naming_the_field() -> None:
     assert status == 400
 
 
+def test_a_query_error_names_the_parameter_as_sent() -> None:
+    status, body, _ = call(api_event("GET", "/tracking", query={"status": "B"}, claims=claims_of("pro")))
+    assert status == 400
+    assert [d["field"] for d in body["details"]] == ["status"]
+    assert body["message"] == "Invalid request: status."
+
+
 def test_an_unknown_route_is_a_404_and_a_bug_a_500_without_traceback() -> None:
     assert call(api_event("GET", "/nope"))[0:2] == (
         404,
@@ -78,11 +155,115 @@ def test_an_unknown_route_is_a_404_and_a_bug_a_500_without_traceback() -> None:
     assert "oops" not in json.dumps(body) and "Traceback" not in json.dumps(body)
 
 
-def test_no_identity_is_401_and_the_wrong_group_403() -> None:
-    assert call(api_event("POST", "/things", body={"name": "a"}))[0] == 401
-    status, body, _ = call(api_event("POST", "/things", body={"name": "a"}, claims=claims_of("beneficiary")))
+def test_who_may_call_is_checked_before_the_body() -> None:
+    bad_body = {"name": 1}
+    assert call(api_event("POST", "/things", body=bad_body))[0] == 401
+    status, body, _ = call(api_event("POST", "/things", body=bad_body, claims=claims_of("beneficiary")))
     assert (status, body["code"]) == (403, "FORBIDDEN_GROUP")
+    assert call(api_event("POST", "/things", body=bad_body, claims=claims_of("pro")))[0] == 400
     assert call(api_event("POST", "/things", body={"name": "a"}, claims=claims_of("pro")))[0:2] == (200, {"name": "a"})
+
+
+def test_membership_of_the_offerer_in_the_path_is_checked_before_the_body() -> None:
+    def patch(body: Any, sub: str, offer_id: str = "o1") -> tuple[int, dict[str, Any], dict[str, Any]]:
+        event = api_event(
+            "PATCH",
+            f"/offers/{offer_id}",
+            resource="/offers/{offerId}",
+            path_parameters={"offerId": offer_id},
+            body=body,
+            claims=claims_of("pro", sub=sub),
+        )
+        return call(event)
+
+    status, body, _ = patch({"name": 1}, sub="user-of-B")
+    assert (status, body["code"]) == (403, "NOT_OFFERER_MEMBER")
+    # An offer that does not exist answers as one of another offerer: ids are not probed.
+    assert patch({"name": 1}, sub="user-1", offer_id="nope")[0:2] == patch({"name": 1}, sub="user-of-B")[0:2]
+    assert patch({"name": 1}, sub="user-1")[0] == 400
+    assert patch({"name": "ok"}, sub="user-1")[0:2] == (200, {"offerId": "o1", "name": "ok"})
+    assert patch({"name": "ok"}, sub="user-1", offer_id="x" * 500)[0] == 403
+
+
+def test_membership_of_the_offerer_in_the_query_is_checked_before_the_query() -> None:
+    event = api_event("GET", "/tracking", query={"offererId": "B", "status": "wrong"}, claims=claims_of("pro"))
+    assert call(event)[0] == 403
+    event = api_event("GET", "/tracking", query={"offererId": "A", "status": "wrong"}, claims=claims_of("pro"))
+    assert call(event)[0] == 400
+    assert call(api_event("GET", "/tracking", query={"offererId": "A"}, claims=claims_of("pro")))[0] == 200
+
+
+def test_api_keys_are_refused_where_the_route_does_not_take_them() -> None:
+    key = {"principalId": "apikey:k1", "offererId": "A", "apiKeyId": "k1"}
+    status, body, _ = call(api_event("POST", "/things", body={"name": "a"}, authorizer=key))
+    assert (status, body["code"]) == (403, "FORBIDDEN_GROUP")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/xml",
+        "image/png",
+        "application/octet-stream",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+    ],
+)
+def test_a_json_route_answers_415_naming_the_expected_type(content_type: str) -> None:
+    event = with_content_type(api_event("POST", "/things", body={"name": "a"}, claims=claims_of("pro")), content_type)
+    status, body, _ = call(event)
+    assert (status, body["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    assert "Content-Type: application/json" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "application/json; charset=utf-8", "APPLICATION/JSON"]
+)
+def test_a_json_body_is_read_with_or_without_its_content_type(content_type: str | None) -> None:
+    event = with_content_type(api_event("POST", "/things", body={"name": "a"}, claims=claims_of("pro")), content_type)
+    assert call(event)[0:2] == (200, {"name": "a"})
+
+
+def test_a_csv_route_reads_csv_and_refuses_json() -> None:
+    event = api_event("POST", "/catalogue", body="ean,title\n", claims=claims_of("pro"))
+    assert call(with_content_type(event, "text/csv"))[0:2] == (200, {"length": 10})
+    status, body, _ = call(with_content_type(event, "application/json"))
+    assert status == 415 and "text/csv" in body["message"]
+
+
+def test_deeply_nested_json_is_a_400() -> None:
+    deep = "[" * 5000 + "]" * 5000
+    status, body, _ = call(api_event("POST", "/things", body=deep, claims=claims_of("pro")))
+    assert (status, body["code"]) == (400, "BAD_REQUEST")
+    assert "nested" in body["message"]
+    status, _, _ = call(api_event("POST", "/things", body=b"\xff\xfe".decode("latin-1"), claims=claims_of("pro")))
+    assert status == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"priceCents": True},
+        {"priceCents": 1.5},
+        {"priceCents": "12"},
+        {"isDuo": 1},
+        {"isDuo": "true"},
+        {"birthDate": "2008-05-01T00:00:00"},
+        {"birthDate": 20080501},
+        {"birthDate": "01/05/2008"},
+    ],
+)
+def test_bodies_are_strictly_typed(body: dict[str, Any]) -> None:
+    assert call(api_event("POST", "/strict", body=body))[0] == 400
+
+
+def test_strict_bodies_still_take_what_the_contract_says() -> None:
+    body = {"priceCents": 1200, "isDuo": True, "birthDate": "2008-05-01"}
+    assert call(api_event("POST", "/strict", body=body))[0:2] == (
+        200,
+        {"price_cents": 1200, "is_duo": True, "birth_date": "2008-05-01"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -106,3 +287,4 @@ def test_api_key_callers_carry_their_offerer_and_nothing_else() -> None:
     assert caller.require_pro_or_api_key() is caller
     with pytest.raises(Forbidden):
         caller.require("pro")
+    assert caller_of is not None

@@ -145,8 +145,15 @@ class Table:
         self.name = name
 
     # -- reads -------------------------------------------------------------------------------------------------
-    def get(self, item_key: Item, *, consistent: bool = False) -> Item | None:
-        answer = self._client.get_item(TableName=self.name, Key=serialize(item_key), ConsistentRead=consistent)
+    def get(self, item_key: Item, *, consistent: bool = False, attributes: Sequence[str] | None = None) -> Item | None:
+        """The item, or only the named attributes of it."""
+        projection: dict[str, Any] = {}
+        if attributes:
+            names = {f"#p{i}": name for i, name in enumerate(attributes)}
+            projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+        answer = self._client.get_item(
+            TableName=self.name, Key=serialize(item_key), ConsistentRead=consistent, **projection
+        )
         raw = answer.get("Item")
         return deserialize(raw) if raw else None
 

@@ -66,6 +66,13 @@ class RuleRefused(DomainError):
     default_code = "RULE_REFUSED"
 
 
+class UnsupportedMediaType(DomainError):
+    """The body is not in the media type the route reads (JSON unless it says otherwise)."""
+
+    status = 415
+    default_code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class TooManyRequests(DomainError):
     status = 429
     default_code = "TOO_MANY_REQUESTS"

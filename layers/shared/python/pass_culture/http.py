@@ -1,36 +1,226 @@
-"""What every API handler shares: the Powertools resolver with the contract's error answers, and the caller's
-identity as API Gateway's authorizers hand it over (Cognito claims, or the project's API-key authorizer context).
+"""What every API handler shares: the resolver that enforces the HTTP contract, and the caller's identity as API
+Gateway's authorizers hand it over (Cognito claims, or the project's API-key authorizer context).
 
-Handlers stay thin: parse (Powertools validation), identify (`caller`), call one use case, answer.
+A request goes through, in this order (architecture.md, api.md "Errors"):
+  1. who may call (`pass_culture.access`, declared with `@allow` under each route): 401, then 403;
+  2. the path's ids (an id longer than any id names nothing: 404) and the body's media type (JSON unless the route
+     declares another; anything else is 415, naming the expected type) and JSON depth (400);
+  3. Powertools' validation of path, query and body against the handler's signature: 400 naming the fields as the
+     client sent them;
+  4. the handler, then the use case's rules (404, 409, 410, 422, 429), mapped from `DomainError`s.
+The OpenAPI document is derived from the same declarations (`contract_document`).
+
+Handlers stay thin: parse (Powertools validation), identify (`caller_of`), call one use case, answer.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-from dataclasses import dataclass
+import typing
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel
 
-from pass_culture.errors import DomainError, Forbidden, Unauthenticated
+from pass_culture.access import (
+    ADMIN,
+    BENEFICIARY,
+    PRO,
+    Access,
+    Caller,
+    OffererDirectory,
+    access_of,
+    authorize,
+)
+from pass_culture.errors import BadRequest, DomainError, NotFound, Unauthenticated, UnsupportedMediaType
 from pass_culture.identity import parse_groups
 
 logger = Logger()
 
-GROUPS = ("beneficiary", "pro", "admin")
+GROUPS = (BENEFICIARY, PRO, ADMIN)
+JSON = "application/json"
+MAX_PATH_ID_LENGTH = 128  # ids are uuid hex, `<offerId>.<n>` or 6-letter countermarks
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message", "details"],
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {}},
+    },
+}
+SECURITY_SCHEMES = {
+    "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "a Cognito ID token"},
+    "apiKey": {"type": "http", "scheme": "bearer", "description": "an offerer API key (venue software)"},
+}
 
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[str]:
     body = json.dumps({"code": code, "message": message, "details": details or []}, ensure_ascii=False)
-    return Response(status_code=status, content_type="application/json", body=body)
+    return Response(status_code=status, content_type=JSON, body=body)
 
 
-def build_resolver() -> APIGatewayRestResolver:
-    """A REST resolver with request validation and every failure mapped to `{"code", "message", "details"}`."""
-    app = APIGatewayRestResolver(enable_validation=True)
+def _field_name(location: tuple[Any, ...]) -> str:
+    """A validation error's field as the client sent it: `status` (not `query.filters.status`), `priceCents`,
+    `stocks.0.ref`."""
+    source, *rest = location or ("body",)
+    if source in ("query", "path", "header", "cookie"):
+        return str(rest[-1]) if rest else str(source)  # query strings are flat, whatever model gathers them
+    return ".".join(str(part) for part in rest if part != "body")
+
+
+class ContractResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver with the contract's gate in front of its validation (see the module's doc)."""
+
+    def __init__(self, directory: Callable[[], OffererDirectory] | None = None) -> None:
+        super().__init__(enable_validation=True)
+        self._directory = directory or _no_directory
+
+    # -- registration: every route declares who may call it ------------------------------------------------------
+    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        register = super().route
+        bound = inspect.signature(register).bind(rule, method, *args, **kwargs)
+
+        def declare(func: Callable[..., Any]) -> Callable[..., Any]:
+            access = access_of(func)
+            if access is None:
+                raise TypeError(f"{method} {rule}: declare who may call it with @allow(...) under the route")
+            arguments = bound.arguments
+            status = int(arguments.get("status_code") or 200)
+            has_input, has_body = _inputs_of(func, rule)
+            responses: dict[int, Any] = {status: {"description": HTTPStatus(status).phrase}}
+            if status == 204:
+                responses[status]["content"] = {}
+            responses.update(arguments.get("responses") or {})
+            for error in access.statuses(has_input=has_input, has_body=has_body, has_path_ids="<" in rule):
+                responses.setdefault(error, _error_response_doc(error))
+            arguments["responses"] = responses
+            if not access.is_public:
+                arguments["security"] = [{"cognito": []}] * bool(access.groups) + [{"apiKey": []}] * access.api_key
+            return register(*bound.args, **bound.kwargs)(func)
+
+        return declare
+
+    # -- each request: the gate, then Powertools (validation, handler) -------------------------------------------
+    def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
+        try:
+            access = access_of(route.func)
+            if access is not None:  # None: Powertools' own not-found route
+                self._gate(route, access, route_arguments)
+        except Exception as error:
+            handled = self._call_exception_handler(error, route)
+            if handled is None:
+                raise
+            return handled
+        return super()._call_route(route, route_arguments)
+
+    def _gate(self, route: Any, access: Access, path: dict[str, str]) -> None:
+        query = self.current_event.query_string_parameters or {}
+        authorize(access, identify(self), path, query, self._directory)
+        if any(len(value) > MAX_PATH_ID_LENGTH for value in path.values()):
+            raise NotFound("No such resource.", code="NOT_FOUND")
+        if route.dependant.body_params or access.raw_body:
+            self._check_body(access.raw_body or JSON)
+
+    def _check_body(self, expected: str) -> None:
+        sent = (self.current_event.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if sent not in ("", expected):
+            raise UnsupportedMediaType(
+                f"Send the body with the header Content-Type: {expected}"
+                + (f" (this request said {sent[:60]})." if sent else "."),
+                details=[{"field": "Content-Type", "problem": f"expected {expected}"}],
+            )
+        if expected != JSON or not self.current_event.body:
+            return
+        if sent:  # media types are case-insensitive; Powertools' parser compares case-sensitively
+            headers = self.current_event.raw_event.get("headers") or {}
+            for name in [n for n in headers if n.lower() == "content-type"]:
+                headers[name] = JSON
+        try:
+            self.current_event.json_body  # noqa: B018 - parsed once here (cached), read again by the validation
+        except RecursionError as error:
+            raise BadRequest("The JSON body is nested too deeply.", code="BAD_REQUEST") from error
+        except ValueError as error:  # not JSON, or not UTF-8
+            raise BadRequest("The body is not valid JSON.", code="BAD_REQUEST") from error
+
+    # -- the OpenAPI document ------------------------------------------------------------------------------------
+    def get_openapi_json_schema(self, *args: Any, **kwargs: Any) -> str:
+        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+        kwargs.setdefault(
+            "security_schemes",
+            {name: HTTPBearer.model_validate(scheme) for name, scheme in SECURITY_SCHEMES.items()},
+        )
+        return json.dumps(contract_document(json.loads(super().get_openapi_json_schema(*args, **kwargs)), self))
+
+
+def _no_directory() -> OffererDirectory:
+    raise RuntimeError("this function declares no offerer directory, so its routes cannot name an offerer")
+
+
+def _inputs_of(func: Callable[..., Any], rule: str) -> tuple[bool, bool]:
+    """Whether the handler takes query/body input beyond its path's ids (it can answer 400), and a JSON body."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    path_names = {part[1:-1] for part in rule.split("/") if part.startswith("<")}
+    has_input = has_body = False
+    for name, hint in hints.items():
+        if name == "return" or name in path_names:
+            continue
+        has_input = True
+        metadata = getattr(hint, "__metadata__", ())
+        base = typing.get_args(hint)[0] if metadata else hint
+        explicit_body = any(isinstance(m, Body) for m in metadata)
+        if explicit_body or (not metadata and inspect.isclass(base) and issubclass(base, BaseModel)):
+            has_body = True
+    return has_input, has_body
+
+
+def _error_response_doc(status: int) -> dict[str, Any]:
+    return {
+        "description": HTTPStatus(status).phrase,
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def contract_document(document: dict[str, Any], resolver: ContractResolver) -> dict[str, Any]:
+    """Powertools' document made to say what the API does: our error schema instead of its 422 validation error
+    (our validation answers 400), the security schemes, and non-JSON bodies (e.g. CSV) as declared."""
+    raw_bodies = {
+        (route.openapi_path, route.method.lower()): access.raw_body
+        for route in resolver._static_routes + resolver._dynamic_routes
+        if (access := access_of(route.func)) is not None and access.raw_body
+    }
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.get("responses", {})
+            generated = responses.get("422", {}).get("content", {}).get(JSON, {}).get("schema", {})
+            if generated.get("$ref", "").endswith("/HTTPValidationError"):
+                del responses["422"]
+            for answer in responses.values():
+                if not answer.get("content"):
+                    answer.pop("content", None)
+            if (path, method) in raw_bodies:
+                media = raw_bodies[(path, method)]
+                operation["requestBody"] = {"required": True, "content": {media: {"schema": {"type": "string"}}}}
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for generated_name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(generated_name, None)
+    schemas["Error"] = ERROR_SCHEMA
+    return document
+
+
+def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> ContractResolver:
+    """A resolver with the contract's gate and every failure mapped to `{"code", "message", "details"}`.
+    `directory` says which offerer owns an id, for routes that require membership (`@allow(member_of=...)`)."""
+    app = ContractResolver(directory)
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(error: DomainError) -> Response[str]:
@@ -40,11 +230,8 @@ def build_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _validation_error(error: RequestValidationError) -> Response[str]:
-        details = [
-            {"field": ".".join(str(part) for part in e.get("loc", ()) if part != "body"), "problem": e.get("msg", "")}
-            for e in error.errors()
-        ]
-        fields = ", ".join(d["field"] or "body" for d in details)
+        details = [{"field": _field_name(tuple(e.get("loc", ()))), "problem": e.get("msg", "")} for e in error.errors()]
+        fields = ", ".join(dict.fromkeys(d["field"] or "body" for d in details))
         return error_response(400, "BAD_REQUEST", f"Invalid request: {fields}.", details)
 
     @app.not_found
@@ -60,35 +247,8 @@ def build_resolver() -> APIGatewayRestResolver:
     return app
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: a Cognito user (with groups) or venue software holding an offerer API key."""
-
-    user_id: str | None
-    email: str | None
-    groups: frozenset[str]
-    api_key_offerer_id: str | None = None
-    api_key_id: str | None = None
-
-    @property
-    def principal(self) -> str:
-        """Who acts, as recorded (validation author) and rate-limited: `API_KEY:<id>` or `PRO:<sub>`."""
-        return f"API_KEY:{self.api_key_id}" if self.api_key_offerer_id else f"PRO:{self.user_id}"
-
-    def require(self, *groups: str) -> Caller:
-        if not self.groups.intersection(groups):
-            raise Forbidden("This route is not open to your account.", code="FORBIDDEN_GROUP")
-        return self
-
-    def require_pro_or_api_key(self) -> Caller:
-        """The countermark API and the stock push: a pro's token, or venue software holding an offerer API key."""
-        if self.api_key_offerer_id is not None:
-            return self
-        return self.require("pro")
-
-
-def caller_of(app: APIGatewayRestResolver) -> Caller:
-    """The authenticated caller of the current request; 401 when API Gateway passed no identity."""
+def identify(app: APIGatewayRestResolver) -> Caller | None:
+    """Who calls, as API Gateway's authorizers said it; None when no authorizer let anyone in."""
     authorizer: dict[str, Any] = app.current_event.request_context.authorizer.raw_event or {}
     claims = authorizer.get("claims")
     if isinstance(claims, dict) and claims.get("sub"):
@@ -112,4 +272,15 @@ def caller_of(app: APIGatewayRestResolver) -> Caller:
             email=authorizer.get("email"),
             groups=parse_groups(authorizer.get("groups")),
         )
-    raise Unauthenticated("Authentication required.")
+    return None
+
+
+def caller_of(app: APIGatewayRestResolver) -> Caller:
+    """The authenticated caller of the current request; 401 when API Gateway passed no identity."""
+    caller = identify(app)
+    if caller is None:
+        raise Unauthenticated("Authentication required.")
+    return caller
+
+
+__all__ = ["GROUPS", "Caller", "ContractResolver", "build_resolver", "caller_of", "error_response", "identify"]

@@ -3,9 +3,11 @@ snake_case in Python."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, Strict
 from pydantic.alias_generators import to_camel
 
 from pass_culture.clock import isoformat
@@ -13,6 +15,20 @@ from pass_culture.clock import isoformat
 # An instant: timezone-aware in Python, ISO 8601 UTC with a Z (millisecond precision) in JSON and in the table, so
 # stored instants sort as text.
 Instant = Annotated[AwareDatetime, PlainSerializer(isoformat, return_type=str, when_used="json")]
+# In a request body (strict elsewhere), an instant is parsed from its ISO 8601 text.
+InstantInput = Annotated[Instant, Strict(False)]
+
+
+def _calendar_date_text(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # built in Python
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+# A calendar date in a request body: "YYYY-MM-DD" only (not a date-time, not a number).
+DateInput = Annotated[date, Strict(False), BeforeValidator(_calendar_date_text)]
 
 
 # defer_build: a model's validator is built on its first use, not at import (cold start, architecture.md).
@@ -26,8 +42,10 @@ class CamelModel(BaseModel):
 
 
 class CamelInput(BaseModel):
-    """Request bodies: camelCase, unknown fields refused so a typo is a 400, not a silent no-op."""
+    """Request bodies: camelCase, unknown fields refused so a typo is a 400, not a silent no-op. Strict: an integer
+    is a JSON integer (not `true`, `1.5` or `"1"`), a boolean a JSON boolean; instants and dates say so
+    (`InstantInput`, `DateInput`)."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True, strict=True
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from pass_culture.models import CamelInput, CamelModel, Instant
+from pass_culture.models import CamelInput, CamelModel, DateInput, Instant
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=EMAIL_PATTERN)]
@@ -137,7 +137,7 @@ class CreateBeneficiaryInput(CamelInput):
     email: Email
     first_name: Text
     last_name: Text
-    birth_date: date
+    birth_date: DateInput
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 .-]{6,20}$")]
     postal_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
 

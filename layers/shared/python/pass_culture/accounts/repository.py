@@ -16,6 +16,7 @@ from pass_culture.accounts.models import (
 )
 from pass_culture.clock import isoformat
 from pass_culture.dynamo import (
+    GSI1,
     ITEM_EXISTS,
     ITEM_IS_NEW,
     ConditionFailed,
@@ -164,6 +165,20 @@ class AccountsRepository:
     def get_venue(self, venue_id: str) -> Venue | None:
         item = self._table.get(venue_key(venue_id))
         return Venue.model_validate(item) if item else None
+
+    def offerers_with_venues(self, user_id: str) -> list[tuple[Offerer, list[Venue]]]:
+        """A pro's offerers and their venues: the memberships (Query), the offerers (BatchGetItem), then one GSI1
+        Query an offerer for its venues (access patterns 3, 1 and 7)."""
+        offerer_ids = self.offerers_of(user_id)
+        offerers = [
+            Offerer.model_validate(item) for item in self._table.batch_get([offerer_key(i) for i in offerer_ids])
+        ]
+        found = []
+        for offerer in sorted(offerers, key=lambda o: (o.name.casefold(), o.id)):
+            items = self._table.query_all(f"OFFERER#{offerer.id}", index=GSI1, sort_prefix="VENUE#")
+            venues = [Venue.model_validate(item) for item in items]
+            found.append((offerer, sorted(venues, key=lambda v: (v.name.casefold(), v.id))))
+        return found
 
     # -- bank accounts -------------------------------------------------------------------------------------------
     def put_bank_account(self, account: BankAccount) -> None:

@@ -61,6 +61,15 @@ class AccountsService:
         self._repository.create_offerer(offerer, owner_user_id=caller.user_id)
         return offerer
 
+    def my_offerers(self, caller: Caller) -> list[dict[str, Any]]:
+        """`GET /offerers`: the pro's offerers with their venues, so they know their ids."""
+        caller.require("pro")
+        assert caller.user_id is not None
+        return [
+            {**offerer.to_api(), "venues": [venue.to_api() for venue in venues]}
+            for offerer, venues in self._repository.offerers_with_venues(caller.user_id)
+        ]
+
     def validate_offerer(self, caller: Caller, offerer_id: str) -> Offerer:
         caller.require("admin")
         offerer = self._repository.validate_offerer(offerer_id)

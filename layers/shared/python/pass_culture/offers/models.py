@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from pass_culture.models import CamelInput, CamelModel, Instant
+from pass_culture.models import CamelInput, CamelModel, Instant, InstantInput
 
 MAX_PRICE_CENTS = 300_00
 MAX_QUANTITY = 1_000_000
@@ -105,16 +105,16 @@ class UpdateOfferInput(CamelInput):
 class CreateStockInput(CamelInput):
     price_cents: int = Field(ge=0, le=MAX_PRICE_CENTS)
     quantity: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
-    booking_limit_datetime: Instant | None = None
-    beginning_datetime: Instant | None = None
+    booking_limit_datetime: InstantInput | None = None
+    beginning_datetime: InstantInput | None = None
 
 
 class UpdateStockInput(CamelInput):
     price_cents: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
     quantity: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
     unlimited: bool = False  # quantity null is "unchanged" in a PATCH: say unlimited explicitly
-    booking_limit_datetime: Instant | None = None
-    beginning_datetime: Instant | None = None
+    booking_limit_datetime: InstantInput | None = None
+    beginning_datetime: InstantInput | None = None
 
 
 class ImageUploadInput(CamelInput):
