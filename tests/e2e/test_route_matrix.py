@@ -130,7 +130,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
             "birthDate": "2008-01-15",
             "phone": "0600000000",
             "postalCode": "75011",
-        },  # fmt: skip
+        },
         invalid_body={**INVALID_JSON, "birthDate": "2008-01-15T00:00:00"},
     ),
     ("GET", "/me"): Example(),
@@ -243,9 +243,9 @@ def expected(route: Route, example: Example, caller: str, valid: bool) -> set[in
             return {403}
         names_a = "{" in route.path or example.names_offerer_a
         staff = group == ADMIN and ADMIN in access.groups
-        if caller in ("pro of another offerer", "API key of another offerer") and names_a and not staff:
-            if access.member_of is not None or valid:  # the gate, or else the use case, refuses another's things
-                return {403}
+        of_another = caller in ("pro of another offerer", "API key of another offerer") and names_a and not staff
+        if of_another and (access.member_of is not None or valid):  # the gate, or else the use case, refuses
+            return {403}
     if not valid:
         return {415} if example.content_type != "application/json" else {400}
     allowed = set(route.documented) - {401, 403}
@@ -285,9 +285,9 @@ def test_every_route_answers_every_caller_in_the_order_401_403_400_rules(
         for caller in CALLERS:
             for route in routes:
                 example = EXAMPLES[(route.method, route.path)]
-                if not valid and example.invalid_body is None and example.invalid_query is None:
-                    if example.content_type == "application/json":
-                        continue  # nothing to get wrong in this route's input
+                nothing_to_get_wrong = example.invalid_body is None and example.invalid_query is None
+                if not valid and nothing_to_get_wrong and example.content_type == "application/json":
+                    continue
                 answer = call(stack, world, route, example, caller, valid)
                 cells += 1
                 want = expected(route, example, caller, valid)
