@@ -4,7 +4,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 PORT ?= 3000
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# uv: the one on PATH, else $(PYTHON)'s uv module, else a private copy that `bootstrap` installs under .local/ (never
+# into the system's Python: PEP 668 systems refuse that, and it is not ours to change).
+UV_HOME := $(CURDIR)/.local/bootstrap
+UV := $(shell if uv --version >/dev/null 2>&1; then command -v uv; \
+	elif $(PYTHON) -m uv --version >/dev/null 2>&1; then echo "$(PYTHON) -m uv"; else echo "$(UV_HOME)/bin/uv"; fi)
 # The domain package is the shared Lambda layer: importable by functions, infra and tests alike.
 export PYTHONPATH := $(CURDIR)/layers/shared/python:$(CURDIR)
 export UV
@@ -12,17 +16,49 @@ export UV
 # After the first download they run from uv's cache, offline.
 CHECKS_ENV := --no-project --isolated --quiet --compile-bytecode --with-requirements infra/checks/requirements.txt
 
-.PHONY: help bootstrap run test lint format typecheck check-template unit integration e2e bench requirements load-catalogue
+.PHONY: help bootstrap run test lint format typecheck check-template unit integration e2e bench requirements load-catalogue fuzz
 
 help:
 	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
 	@echo "make test   - lint, types, template checks, unit + integration + e2e tests"
-	@echo "make bench  - cold starts of every function, CSV export of 10 000 bookings"
+	@echo "make bench  - cold starts of every function, CSV export of 10 000 bookings, search work per point"
 	@echo "make load-catalogue FILE=books.csv - load a book catalogue into the running local stack"
 
+# Installs uv when missing, quietly: with pip into .local/bootstrap (`pip --target`), else in a private venv there
+# (`python3 -m venv`, which brings its own pip); if neither works, one message saying what to install, and exit 1.
 bootstrap:
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
-		|| $(PYTHON) -m pip install --quiet --user --break-system-packages uv
+	@if ! $(UV) --version >/dev/null 2>&1; then \
+		if ! command -v $(PYTHON) >/dev/null 2>&1; then \
+			echo "make: $(PYTHON) not found: install Python 3.11 or later (Debian/Ubuntu: sudo apt-get install python3)." >&2; \
+			exit 1; \
+		fi; \
+		log="$(UV_HOME).log"; mkdir -p "$(dir $(UV_HOME))"; : >"$$log"; \
+		echo "make: uv is missing; installing it into $(UV_HOME) (once)" >&2; \
+		if $(PYTHON) -m pip --version >>"$$log" 2>&1; then \
+			$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+				--target "$(UV_HOME)" uv >>"$$log" 2>&1; \
+		fi; \
+		if ! "$(UV_HOME)/bin/uv" --version >/dev/null 2>&1 && $(PYTHON) -c "import ensurepip, venv" >>"$$log" 2>&1; then \
+			rm -rf "$(UV_HOME)"; \
+			$(PYTHON) -m venv "$(UV_HOME)" >>"$$log" 2>&1 \
+				&& "$(UV_HOME)/bin/python" -m pip install --quiet --disable-pip-version-check uv >>"$$log" 2>&1; \
+		fi; \
+		if ! "$(UV_HOME)/bin/uv" --version >/dev/null 2>&1; then \
+			rm -rf "$(UV_HOME)"; \
+			if $(PYTHON) -m pip --version >/dev/null 2>&1 || $(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1; then \
+				echo "make: could not install uv (no network? a proxy?); the end of $$log:" >&2; \
+				tail -n 5 "$$log" >&2; \
+			else \
+				echo "make: uv is missing and $(PYTHON) has neither pip nor venv to install it. Install one, then run make again:" >&2; \
+				echo "  Debian/Ubuntu: sudo apt-get install python3-pip   (or python3-venv)" >&2; \
+				echo "  Fedora/RHEL:   sudo dnf install python3-pip" >&2; \
+				echo "  or install uv itself: https://docs.astral.sh/uv/getting-started/installation/" >&2; \
+				rm -f "$$log"; \
+			fi; \
+			exit 1; \
+		fi; \
+		rm -f "$$log"; \
+	fi
 	@$(UV) sync --frozen --quiet
 
 run: bootstrap
@@ -55,6 +91,12 @@ integration: bootstrap
 e2e: bootstrap
 	$(UV) run --frozen pytest -q tests/e2e
 
+# Schemathesis against the merged OpenAPI document, as every kind of caller, through a local stack of its own (or a
+# running one: URL=http://127.0.0.1:3000). Fails on any 5xx, undocumented status or answer off its schema.
+# `make test` runs a short version (tests/e2e/test_fuzz.py). EXAMPLES=25 cases per operation and caller.
+fuzz: bootstrap
+	$(UV) run --frozen python -m infra.fuzz --max-examples $(or $(EXAMPLES),25) $(if $(URL),--url $(URL))
+
 # Loads a book catalogue CSV into the running local stack (make run in another terminal): make load-catalogue FILE=…
 load-catalogue: bootstrap
 	@test -n "$(FILE)" || (echo "usage: make load-catalogue FILE=books.csv [PORT=3000]" && exit 2)
@@ -63,6 +105,7 @@ load-catalogue: bootstrap
 bench: bootstrap
 	$(UV) run --frozen python -m infra.bench.cold_start
 	$(UV) run --frozen python -m infra.bench.export
+	$(UV) run --frozen python -m infra.bench.search
 
 # The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
 requirements: bootstrap

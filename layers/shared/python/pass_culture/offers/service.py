@@ -13,7 +13,7 @@ from typing import Any
 from pass_culture.accounts.models import ValidationStatus
 from pass_culture.clock import Clock, isoformat
 from pass_culture.errors import BadRequest, Forbidden, NotFound, RuleRefused
-from pass_culture.geo import covering_cells, encode, haversine_km
+from pass_culture.geo import MAX_CELLS, AreaTooLarge, covering_cells, encode, haversine_km
 from pass_culture.http import Caller
 from pass_culture.idempotency import IdempotentRequests
 from pass_culture.ids import new_id
@@ -43,6 +43,8 @@ from pass_culture.offers.rules import (
 )
 
 MAX_RADIUS_KM = 100
+MAX_SEARCH_CHUNKS = 4  # BatchGetItem chunks (stocks and offerers of the candidates) one search request may read
+BATCH_GET_KEYS = 100  # one BatchGetItem round trip
 INTERNAL_FIELDS = ("geohash", "stockIds")
 
 
@@ -252,16 +254,23 @@ class OffersService:
 
     # -- search --------------------------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> dict[str, Any]:
-        """Bookable offers within the radius, nearest first. Reads the geohash cells covering the circle (one Query
-        each, in parallel), then the stocks and offerers of the page's candidates (one BatchGetItem a page)."""
-        if not 0 < query.radius_km <= MAX_RADIUS_KM:
-            raise BadRequest(
-                f"radiusKm must be in (0, {MAX_RADIUS_KM}].", code="BAD_REQUEST", details=[{"field": "radiusKm"}]
-            )
+        """Bookable offers within the radius, nearest first. The work of one request is bounded whatever the point
+        and radius (issue #9):
+        - at most `geo.MAX_CELLS` Queries: one per geohash cell covering the circle (in parallel); a circle that
+          would need more (a large radius near a pole, where cells narrow to nothing) is refused with a 400
+          `RADIUS_TOO_LARGE` naming the largest radius served there (pass_culture.geo has the rule);
+        - at most `MAX_SEARCH_CHUNKS` BatchGetItem chunks of the candidates' stocks and offerers (nearest first,
+          `limit` candidates and 100 keys a chunk): when they are spent before `limit` bookable offers are found,
+          the page holds fewer (even none) and `nextCursor` continues after the last candidate examined.
+        Offers with no stock at all are never bookable: they are skipped without a read."""
+        _check_search_area(query)
         if query.subcategory_id:
             subcategory_of(query.subcategory_id)
         after = _decode_search_cursor(query.cursor)
-        cells = covering_cells(query.lat, query.lon, query.radius_km)
+        try:
+            cells = covering_cells(query.lat, query.lon, query.radius_km)
+        except AreaTooLarge as too_large:
+            raise _area_too_large(too_large.max_radius_km) from None
         with ThreadPoolExecutor(max_workers=min(8, len(cells) or 1)) as pool:
             found = {offer.id: offer for offers in pool.map(self._repository.offers_in_cell, cells) for offer in offers}
         needle = folded(query.q) if query.q else None
@@ -269,7 +278,7 @@ class OffersService:
         for offer in found.values():
             exact = haversine_km(query.lat, query.lon, offer.venue.latitude, offer.venue.longitude)
             distance = round(exact, 6)  # the cursor's unit: sorting and paging agree to the micrometre
-            if exact > query.radius_km or not offer.is_active or (distance, offer.id) <= after:
+            if exact > query.radius_km or not offer.is_active or not offer.stock_ids or (distance, offer.id) <= after:
                 continue
             if query.subcategory_id and offer.subcategory_id != query.subcategory_id:
                 continue
@@ -280,8 +289,10 @@ class OffersService:
         now = self._clock.now()
         items: list[dict[str, Any]] = []
         position = 0  # candidates examined so far
-        while len(items) < query.limit and position < len(candidates):
-            chunk = candidates[position : position + query.limit]
+        chunks = 0
+        while len(items) < query.limit and position < len(candidates) and chunks < MAX_SEARCH_CHUNKS:
+            chunk = _search_chunk(candidates, position, query.limit)
+            chunks += 1
             stocks, offerers = self._repository.stocks_and_offerers(
                 [s for _, _, o in chunk for s in o.stock_ids], sorted({o.offerer_id for _, _, o in chunk})
             )
@@ -296,6 +307,55 @@ class OffersService:
         more = position < len(candidates)
         last = candidates[position - 1] if position else None
         return {"items": items, "nextCursor": _encode_search_cursor(last[0], last[1]) if more and last else None}
+
+
+def _check_search_area(query: SearchQuery) -> None:
+    """The handler's bounds, held here too (the use case is called by more than the handler). NaN fails them all."""
+    if not -90 <= query.lat <= 90:
+        raise BadRequest("lat must be in [-90, 90].", details=[{"field": "lat", "problem": "out of range"}])
+    if not -180 <= query.lon <= 180:
+        raise BadRequest("lon must be in [-180, 180].", details=[{"field": "lon", "problem": "out of range"}])
+    if not query.radius_km > 0:
+        raise BadRequest("radiusKm must be > 0.", details=[{"field": "radiusKm", "problem": "must be > 0"}])
+    if not query.radius_km <= MAX_RADIUS_KM:
+        raise BadRequest(
+            f"radiusKm must be <= {MAX_RADIUS_KM}.",
+            details=[{"field": "radiusKm", "problem": f"must be <= {MAX_RADIUS_KM}"}],
+        )
+
+
+def _area_too_large(max_radius_km: float) -> BadRequest:
+    if max_radius_km <= 0:
+        return BadRequest(
+            "No search can be served this close to a pole: every longitude meets there. Move the point away from it.",
+            code="RADIUS_TOO_LARGE",
+            details=[{"field": "lat", "problem": "too close to a pole", "maxRadiusKm": 0}],
+        )
+    return BadRequest(
+        f"Around this point a search may reach at most {max_radius_km} km: the index cells narrow towards the poles "
+        f"and a search reads at most {MAX_CELLS} of them.",
+        code="RADIUS_TOO_LARGE",
+        details=[{"field": "radiusKm", "problem": f"must be <= {max_radius_km} here", "maxRadiusKm": max_radius_km}],
+    )
+
+
+def _search_chunk(
+    candidates: list[tuple[float, str, Offer]], position: int, size: int
+) -> list[tuple[float, str, Offer]]:
+    """The next candidates to read together: at most `size`, and at most one BatchGetItem's 100 keys (their stocks
+    and their distinct offerers) unless the first alone needs more."""
+    chunk: list[tuple[float, str, Offer]] = []
+    keys = 0
+    offerer_ids: set[str] = set()
+    for candidate in candidates[position : position + size]:
+        offer = candidate[2]
+        needed = len(offer.stock_ids) + (offer.offerer_id not in offerer_ids)
+        if chunk and keys + needed > BATCH_GET_KEYS:
+            break
+        chunk.append(candidate)
+        keys += needed
+        offerer_ids.add(offer.offerer_id)
+    return chunk
 
 
 def _encode_search_cursor(distance: float, offer_id: str) -> str:
