@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.e2e.conftest import RunningStack
-from tests.e2e.test_accounts_flow import outbox_email
+from tests.e2e.test_accounts_flow import luhn_complete, new_user, outbox_email
 from tests.e2e.test_bookings_flow import BOOKSELLER, YOUNG, auth, bookshop_offer
 
 
@@ -63,3 +63,32 @@ def test_venue_software_validates_undoes_and_cancels_and_the_young_person_is_tol
     assert export.status_code == 200
     assert export.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
     assert token in export.text
+
+
+def test_guessing_countermarks_through_many_keys_gets_ten_answers_per_offerer(stack: RunningStack) -> None:
+    """An offerer's ten API keys (the most it may hold) and its pro, guessing at once: the offerer gets 10 failed
+    look-ups in all; the rest are 429 saying how long to wait. A fresh pro and offerer: no other test is blocked."""
+    _, pro_token = new_user(stack, "pro")
+    pro = auth(pro_token)
+    siren = luhn_complete(str(uuid.uuid4().int)[:8])
+    offerer = requests.post(f"{stack.url}/offerers", json={"siren": siren, "name": "Devineur"}, headers=pro, timeout=10)
+    offerer_id = offerer.json()["id"]
+    keys_url = f"{stack.url}/offerers/{offerer_id}/api-keys"
+    keys = [requests.post(keys_url, headers=pro, timeout=10) for _ in range(11)]
+    assert [k.status_code for k in keys] == [201] * 10 + [409]
+    assert keys[10].json()["code"] == "TOO_MANY_API_KEYS"
+    callers = [auth(k.json()["apiKey"]) for k in keys[:10]] + [pro]
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ234567"
+
+    def guess(n: int) -> requests.Response:
+        token = f"Q{alphabet[n // 30]}{alphabet[n % 30]}QQQ"
+        return requests.get(f"{stack.url}/v2/bookings/token/{token}", headers=callers[n % 11], timeout=30)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(guess, range(44)))
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(404) == 10, statuses
+    assert statuses.count(429) == 34
+    waits = [int(a.headers["Retry-After"]) for a in answers if a.status_code == 429]
+    # Until the oldest counted failures leave the window: ≤ 66 s (less when the burst straddled two 6-second slots).
+    assert all(0 < wait <= 66 for wait in waits), waits

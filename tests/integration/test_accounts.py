@@ -431,3 +431,87 @@ def test_dynamodb_round_trips(world: World) -> None:
     counter.reset()
     assert world.call("GET", "/me", claims=world.beneficiary).status == 200
     assert counter.calls == ["BatchGetItem"]
+
+
+# -- at most 10 active API keys per offerer (issue 9) ------------------------------------------------------------
+def api_key_call(world: World, method: str, key_id: str | None = None) -> Answer:
+    o = world.offerer_id
+    if key_id is None:
+        return world.call(
+            method, f"/offerers/{o}/api-keys", resource="/offerers/{offererId}/api-keys",
+            params={"offererId": o}, claims=MEMBER,
+        )  # fmt: skip
+    return world.call(
+        method, f"/offerers/{o}/api-keys/{key_id}", resource="/offerers/{offererId}/api-keys/{apiKeyId}",
+        params={"offererId": o, "apiKeyId": key_id}, claims=MEMBER,
+    )  # fmt: skip
+
+
+def test_an_offerer_holds_at_most_ten_active_api_keys(world: World) -> None:
+    from pass_culture.settings import MAX_ACTIVE_API_KEYS_PER_OFFERER
+
+    assert MAX_ACTIVE_API_KEYS_PER_OFFERER == 10
+    created = [api_key_call(world, "POST") for _ in range(10)]
+    assert [answer.status for answer in created] == [201] * 10
+    refused = api_key_call(world, "POST")
+    assert (refused.status, refused.body["code"]) == (409, "TOO_MANY_API_KEYS")
+    assert "revoke one" in refused.body["message"]
+    assert refused.body["details"] == [{"activeApiKeysLimit": 10}]
+    assert len(api_key_call(world, "GET").body["items"]) == 10  # the refused one was not stored
+    first = created[0].body["id"]
+    assert api_key_call(world, "DELETE", first).status == 204
+    assert api_key_call(world, "DELETE", first).status == 204  # revoking twice frees one place, not two
+    assert api_key_call(world, "POST").status == 201
+    assert api_key_call(world, "POST").status == 409
+    listed = api_key_call(world, "GET").body["items"]
+    assert (len(listed), sum(1 for k in listed if k["revokedAt"] is None)) == (11, 10)
+
+
+def test_api_key_creation_and_revocation_round_trips(world: World) -> None:
+    """Creating: the membership (GetItem), then the key and the offerer's count in one transaction. Revoking: the
+    membership, the key by the offerer's index (Query), then the revocation and the count in one transaction."""
+    calls = count_round_trips(aws.dynamodb())
+    created = api_key_call(world, "POST")
+    assert created.status == 201
+    assert calls.calls == ["GetItem", "TransactWriteItems"]
+    calls.reset()
+    assert api_key_call(world, "DELETE", created.body["id"]).status == 204
+    assert calls.calls == ["GetItem", "Query", "TransactWriteItems"]
+
+
+def test_parallel_api_key_creations_stop_at_ten() -> None:
+    """Through the embedded AWS (moto behind one lock): 30 creations at once for one offerer store exactly 10."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from botocore.config import Config
+
+    from infra.local.embedded_aws import EmbeddedAws, provision
+    from infra.local.template import load_template
+    from pass_culture import dynamo
+    from pass_culture.accounts.api_keys import ApiKeyRepository, TooManyApiKeys
+
+    embedded = EmbeddedAws()
+    embedded.start()
+    try:
+        provisioned = provision(embedded, load_template())
+        client = boto3.client(
+            "dynamodb", endpoint_url=embedded.endpoint, region_name="eu-west-3", aws_access_key_id="testing",
+            aws_secret_access_key="testing", config=Config(max_pool_connections=30),
+        )  # fmt: skip
+        keys = ApiKeyRepository(dynamo.Table(client, provisioned.ref("Table")))
+
+        def create(n: int) -> bool:
+            try:
+                keys.add(
+                    f"secret-{n}", api_key_id=f"k{n}", offerer_id="o1", prefix="secret-", created_at=datetime.now(UTC)
+                )
+            except TooManyApiKeys:
+                return False
+            return True
+
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            assert sum(pool.map(create, range(30))) == 10
+        assert len(keys.list_for_offerer("o1")) == 10
+    finally:
+        embedded.stop()

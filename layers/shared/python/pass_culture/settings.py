@@ -47,3 +47,14 @@ class Settings(BaseModel):
 def get_settings() -> Settings:
     """The process-wide settings (read on first use, then kept for the life of the Lambda instance)."""
     return Settings.from_env()
+
+
+# -- the domain's limits against abuse (domain.md "The counter"; issue 9): each figure lives here, once ---------------
+# Failed countermark look-ups (unknown token, another offerer's token): at most MAX_FAILED_LOOKUPS in any
+# FAILED_LOOKUPS_WINDOW_SECONDS, counted per offerer (all its API keys and pros). The window slides in steps of
+# FAILED_LOOKUPS_SLOT_SECONDS: once blocked, a caller waits between 60 and 66 s after the failures that blocked it.
+MAX_FAILED_LOOKUPS = 10
+FAILED_LOOKUPS_WINDOW_SECONDS = 60
+FAILED_LOOKUPS_SLOT_SECONDS = 6
+# Active (not revoked) API keys an offerer may hold at once; past it, creating one is a 409 until one is revoked.
+MAX_ACTIVE_API_KEYS_PER_OFFERER = 10

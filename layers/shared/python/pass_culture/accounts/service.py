@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pass_culture.accounts.api_keys import ApiKeyRepository
+from pass_culture.accounts.api_keys import ApiKeyRepository, TooManyApiKeys
 from pass_culture.accounts.identity import IdentityProvider
 from pass_culture.accounts.models import (
     ApiKeyCreated,
@@ -25,10 +25,11 @@ from pass_culture.accounts.repository import AccountsRepository
 from pass_culture.accounts.rules import new_api_key, valid_bank_details, valid_siren, valid_siret
 from pass_culture.clock import Clock
 from pass_culture.credit import balance, grant_for
-from pass_culture.errors import Forbidden, NotFound, RuleRefused
+from pass_culture.errors import Conflict, Forbidden, NotFound, RuleRefused
 from pass_culture.http import Caller
 from pass_culture.ids import new_id
 from pass_culture.money import euros
+from pass_culture.settings import MAX_ACTIVE_API_KEYS_PER_OFFERER
 
 
 class AccountsService:
@@ -140,10 +141,20 @@ class AccountsService:
 
     # -- API keys ------------------------------------------------------------------------------------------------
     def create_api_key(self, caller: Caller, offerer_id: str) -> ApiKeyCreated:
+        """At most MAX_ACTIVE_API_KEYS_PER_OFFERER active keys (409 TOO_MANY_API_KEYS past it): the count is held
+        by a condition inside the key's own write, so parallel creations cannot pass it."""
         self._require_member(caller, offerer_id)
         secret, api_key_id, now = new_api_key(), new_id(), self._clock.now()
         prefix = secret[:8]
-        self._api_keys.add(secret, api_key_id=api_key_id, offerer_id=offerer_id, prefix=prefix, created_at=now)
+        try:
+            self._api_keys.add(secret, api_key_id=api_key_id, offerer_id=offerer_id, prefix=prefix, created_at=now)
+        except TooManyApiKeys:
+            raise Conflict(
+                f"This offerer already has {MAX_ACTIVE_API_KEYS_PER_OFFERER} active API keys, the most it may hold: "
+                "revoke one it no longer uses (DELETE /offerers/{offererId}/api-keys/{apiKeyId}) to create another.",
+                code="TOO_MANY_API_KEYS",
+                details=[{"activeApiKeysLimit": MAX_ACTIVE_API_KEYS_PER_OFFERER}],
+            ) from None
         return ApiKeyCreated(id=api_key_id, api_key=secret, prefix=prefix, created_at=now)
 
     def list_api_keys(self, caller: Caller, offerer_id: str) -> list[dict[str, Any]]:
@@ -151,6 +162,8 @@ class AccountsService:
         return list(self._api_keys.list_for_offerer(offerer_id))
 
     def revoke_api_key(self, caller: Caller, offerer_id: str, api_key_id: str) -> None:
+        """Revoked at once (the authorizer refuses it from now on), and its place among the offerer's active keys
+        is freed in the same transaction. Revoking twice is harmless."""
         self._require_member(caller, offerer_id)
         if not self._api_keys.revoke(offerer_id, api_key_id, self._clock.now()):
             raise NotFound("This offerer has no such API key.", code="API_KEY_NOT_FOUND")

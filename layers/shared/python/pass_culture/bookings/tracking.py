@@ -1,26 +1,28 @@
-"""The pro's "suivi des réservations": their offerers' bookings with filters, and the CSV export."""
+"""The pro's "suivi des réservations": their offerers' bookings with filters, and the CSV export (spreadsheet-safe:
+pass_culture.csv_files)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pass_culture.accounts.repository import AccountsRepository
 from pass_culture.bookings.models import Booking
 from pass_culture.bookings.repository import BookingsRepository
 from pass_culture.bookings.rules import BookingStatus
 from pass_culture.clock import PARIS, isoformat, paris_midnight
+from pass_culture.csv_files import Cell, SpreadsheetCsv, euro_cell
 from pass_culture.dynamo import Expression
 from pass_culture.errors import BadRequest, Forbidden
 from pass_culture.http import Caller
 from pass_culture.subcategories import BY_ID
 
-STATUS_FILTERS = {
+# `status=` takes the statuses the bookings show (CONFIRMED, USED, REIMBURSED, CANCELLED), in any case; the words of
+# the first version (those of the pro portal's filter) are still understood.
+STATUS_ALIASES = {
     "booked": BookingStatus.CONFIRMED,
     "validated": BookingStatus.USED,
     "reimbursed": BookingStatus.REIMBURSED,
@@ -44,14 +46,26 @@ class BookingFilters(BaseModel):
     offerer_id: str | None = Field(default=None, alias="offererId")
     venue_id: str | None = Field(default=None, alias="venueId")
     offer_id: str | None = Field(default=None, alias="offerId")
-    status: Literal["booked", "validated", "reimbursed", "cancelled"] | None = None
+    status: BookingStatus | None = Field(
+        default=None,
+        description="the status the bookings show: CONFIRMED, USED, REIMBURSED or CANCELLED (any case)",
+    )
     # The period applies to the status's date (booked, used, reimbursed, cancelled); days are Europe/Paris.
     period_from: date | None = Field(default=None, alias="from")
     period_to: date | None = Field(default=None, alias="to")
     event_date: date | None = Field(default=None, alias="eventDate")
 
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_as_shown(cls, value: Any) -> Any:
+        """`used`, `Used` and `USED` are USED; anything else is refused (400) with the accepted values."""
+        if isinstance(value, str):
+            text = value.strip()
+            return STATUS_ALIASES.get(text.lower(), text.upper())
+        return value
+
     def status_value(self) -> BookingStatus | None:
-        return STATUS_FILTERS[self.status] if self.status else None
+        return self.status
 
     def period(self) -> tuple[str, str] | None:
         if self.period_from is None and self.period_to is None:
@@ -81,14 +95,15 @@ def paris(instant: Any) -> str:
     return instant.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if instant else ""
 
 
-def csv_rows(booking: Booking) -> Iterator[list[str]]:
-    """One line per place: a duo booking is two lines, "DUO 1" and "DUO 2"."""
+def csv_rows(booking: Booking) -> Iterator[list[Cell]]:
+    """One line per place: a duo booking is two lines, "DUO 1" and "DUO 2". Text cells are made spreadsheet-safe by
+    the writer; the price is a number cell (`12,90`)."""
     subcategory = BY_ID.get(booking.subcategory_id)
     beneficiary = booking.beneficiary
-    common = [
+    common: list[Cell] = [
         booking.venue_name, booking.offer_name, paris(booking.event_date), booking.ean or "", beneficiary.first_name,
         beneficiary.last_name, beneficiary.email, beneficiary.phone, paris(booking.booked_at), paris(booking.used_at),
-        booking.token, f"{booking.unit_price_cents / 100:.2f}".replace(".", ","), STATUS_LABELS[booking.status.value],
+        booking.token, euro_cell(booking.unit_price_cents), STATUS_LABELS[booking.status.value],
         paris(booking.reimbursed_at), subcategory.label if subcategory else booking.subcategory_id,
         beneficiary.postal_code,
     ]  # fmt: skip
@@ -128,12 +143,10 @@ class TrackingService:
         return {"items": [booking.to_api() for booking in found], "nextCursor": next_cursor}
 
     def export_csv(self, caller: Caller, filters: BookingFilters) -> str:
-        """`;`-separated, UTF-8 with a BOM (spreadsheets read the accents), built page by page."""
+        """`;`-separated, UTF-8 with a BOM (spreadsheets read the accents), built page by page; no cell a
+        beneficiary or a pro typed can become a formula."""
         offerer_id = self._offerer(caller, filters.offerer_id)
-        out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
+        out = SpreadsheetCsv(CSV_COLUMNS)
         cursor: str | None = None
         while True:
             page, cursor = self._bookings.for_offerer(
@@ -141,9 +154,9 @@ class TrackingService:
                 limit=EXPORT_PAGE, cursor=cursor,
             )  # fmt: skip
             for booking in page:
-                writer.writerows(csv_rows(booking))
+                out.rows(csv_rows(booking))
             if cursor is None:
-                return out.getvalue()
+                return out.text()
 
 
 def build_tracking_service() -> TrackingService:

@@ -1,6 +1,6 @@
 """The counter's checks, in the order of domain.md, with the public pass Culture API's status codes and French
 messages: unknown token 404; not the caller's 403; reimbursed 403; used 410; cancelled 410; event still inside its
-cancellation window 403 saying from when. Pure."""
+cancellation window 403 saying from when. Too many failed look-ups: 429 (the window is in counter/window.py). Pure."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from enum import StrEnum
 from pass_culture.bookings.models import Booking
 from pass_culture.bookings.rules import BookingStatus
 from pass_culture.clock import PARIS
-from pass_culture.errors import DomainError, Forbidden, Gone, NotFound
-
-MAX_FAILED_LOOKUPS_PER_MINUTE = 10
+from pass_culture.errors import DomainError, Forbidden, Gone, NotFound, TooManyRequests
 
 
 class CounterAction(StrEnum):
@@ -66,6 +64,9 @@ def counter_refusal(
     return None
 
 
-def counts_as_failed_lookup(error: DomainError) -> bool:
-    """Failed look-ups (404, 403) count against the caller: guessing countermarks must not work."""
-    return error.status in (403, 404)
+def too_many_failures(retry_after_seconds: int) -> DomainError:
+    """Too many failed look-ups for the caller's offerer: told when the next attempt can succeed."""
+    return TooManyRequests(
+        f"Trop de tentatives : réessayez dans {retry_after_seconds} secondes.",
+        retry_after_seconds=retry_after_seconds,
+    )

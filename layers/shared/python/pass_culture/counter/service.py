@@ -1,22 +1,44 @@
-"""The counter's use cases: look up, validate ("use"), undo a validation ("keep"), cancel by the venue."""
+"""The counter's use cases: look up, validate ("use"), undo a validation ("keep"), cancel by the venue.
+
+Guessing countermarks must not work (domain.md "The counter"). A failed look-up — an unknown (or malformed) token,
+or a token of another offerer's booking — counts against the caller's offerer, whoever acts for it: an API key
+against its offerer; a pro against every offerer they belong to (all or none), or against themselves when they
+belong to none. Ten failures in any 60 s per offerer (`pass_culture.counter.window`); past that, DynamoDB refuses
+to count the failure and the answer is 429 with `Retry-After`: when the next attempt can succeed.
+
+Once an offerer is over the limit, every look-up in its name answers 429 — right tokens too, before the token is
+even judged — until the window lets failures through again: otherwise a guesser would keep telling right guesses
+(200) from wrong ones (429). A right look-up of one's own booking (even a used, cancelled, reimbursed or too early
+one) is never counted. The other answers keep the order of the domain rules: 404, 403, 403, 410, 410, 403; 429 takes
+their place when the caller is blocked. For a pro, "blocked" is judged on the offerer of the booking looked up:
+right look-ups for an offerer that is not over its limit still answer (the pro sees those bookings in their own
+tracking anyway), while their failures are refused as soon as any of their offerers is over its limit.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from pass_culture.bookings.models import Booking
 from pass_culture.bookings.repository import BookingLost, BookingsRepository
 from pass_culture.bookings.rules import CancellationReason, due
 from pass_culture.clock import Clock, isoformat
-from pass_culture.counter.repository import CounterRepository, ValidationRace
+from pass_culture.counter.repository import (
+    CounterRepository,
+    FailureLog,
+    FailureRefused,
+    ValidationRace,
+    offerer_bucket,
+)
 from pass_culture.counter.rules import (
-    MAX_FAILED_LOOKUPS_PER_MINUTE,
     CounterAction,
     counter_refusal,
-    counts_as_failed_lookup,
+    not_yours,
+    too_many_failures,
+    unknown_token,
 )
-from pass_culture.errors import Gone, TooManyRequests
+from pass_culture.errors import DomainError, Gone
 from pass_culture.http import Caller
 from pass_culture.ids import normalize_countermark
 from pass_culture.money import euros
@@ -58,29 +80,60 @@ class CounterService:
         self._clock = clock
 
     def _find(self, caller: Caller, typed_token: str, action: CounterAction) -> tuple[Booking, datetime]:
-        """The booking behind a countermark, once every check of the ordered list passed. ≤ 2 round trips."""
+        """The booking behind a countermark, once every check of the ordered list passed. 2 round trips when it
+        is found; a failed look-up costs one conditional write more (a pro's, also the read of their offerers
+        and of their windows)."""
         caller.require_pro_or_api_key()
         now = self._clock.now()
-        minute = int(now.timestamp()) // 60
         token = normalize_countermark(typed_token)
-        token_item, failures = self._counter.token_and_failures(token, caller.principal, minute)
-        if failures >= MAX_FAILED_LOOKUPS_PER_MINUTE:
-            retry_after = 60 - int(now.timestamp()) % 60
-            raise TooManyRequests(
-                f"Trop de tentatives : réessayez dans {retry_after} secondes.", retry_after_seconds=retry_after
-            )
-        booking, is_callers = (
-            self._counter.booking_for(str(token_item["bookingId"]), str(token_item["offererId"]), caller)
-            if token_item
-            else (None, False)
-        )
-        refusal = counter_refusal(booking, is_callers, action, now)
+        if caller.api_key_offerer_id is not None:
+            # Venue software: its offerer is known before anything is read, so is its window.
+            entry, logs = self._counter.token_and_logs(token, [offerer_bucket(caller.api_key_offerer_id)])
+            self._refuse_if_blocked(logs, now)
+            if entry is None:
+                self._failed(logs, now, unknown_token())
+            if entry.offerer_id != caller.api_key_offerer_id:
+                self._failed(logs, now, not_yours())
+            booking = self._counter.booking(entry.booking_id)
+        else:
+            assert caller.user_id is not None
+            user_id = caller.user_id
+            entry = self._counter.token(token)
+            if entry is None:
+                self._failed(self._pro_logs(user_id), now, unknown_token())
+            booking, is_member, log = self._counter.booking_for_member(entry.booking_id, entry.offerer_id, user_id)
+            if not is_member:
+                self._failed(self._pro_logs(user_id), now, not_yours())
+            logs = [log]
+            self._refuse_if_blocked(logs, now)
+        if booking is None:  # a countermark whose booking is missing: unknown, as for the checks
+            self._failed(logs, now, unknown_token())
+        refusal = counter_refusal(booking, True, action, now)
         if refusal is not None:
-            if counts_as_failed_lookup(refusal):
-                self._counter.record_failed_lookup(caller.principal, minute, now)
-            raise refusal
-        assert booking is not None
+            raise refusal  # the caller's own booking: never counted as a failed look-up
         return booking, now
+
+    def _pro_logs(self, user_id: str) -> list[FailureLog]:
+        return self._counter.logs(self._counter.pro_buckets(user_id))
+
+    def _refuse_if_blocked(self, logs: list[FailureLog], now: datetime) -> None:
+        window, at = self._counter.window, now.timestamp()
+        wait = max(window.retry_after(log.counts, at) for log in logs)
+        if wait > 0:
+            raise too_many_failures(wait)
+
+    def _failed(self, logs: list[FailureLog], now: datetime, error: DomainError) -> NoReturn:
+        """Counts the failed look-up, then answers it; 429 instead when the caller is over the limit."""
+        self._refuse_if_blocked(logs, now)
+        try:
+            self._counter.count_failure(logs, now)
+        except FailureRefused as refused:
+            window, at = self._counter.window, now.timestamp()
+            # The refusing windows are full now (or changed since read): wait until the oldest failures leave them.
+            refusing = [log for log in logs if log.bucket in refused.buckets]
+            wait = max((window.retry_after(window.filled(log.counts, at), at) for log in refusing), default=1)
+            raise too_many_failures(max(wait, 1)) from None
+        raise error
 
     def look_up(self, caller: Caller, token: str) -> dict[str, Any]:
         booking, _ = self._find(caller, token, CounterAction.LOOK_UP)
