@@ -50,13 +50,13 @@ def main() -> int:
 def run(count: int) -> int:
     import boto3
 
+    from pass_culture.access import Caller
     from pass_culture.accounts.repository import AccountsRepository, membership_key
     from pass_culture.bookings.models import BeneficiaryCopy, Booking
     from pass_culture.bookings.repository import BookingsRepository, booking_item
     from pass_culture.bookings.rules import BookingStatus
     from pass_culture.bookings.tracking import BookingFilters, TrackingService
     from pass_culture.dynamo import Table
-    from pass_culture.http import Caller
 
     class Clients:
         def client(self, service: str) -> Any:

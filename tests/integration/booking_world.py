@@ -13,13 +13,13 @@ import pytest
 from stdnum import luhn
 
 from pass_culture import aws, dynamo
+from pass_culture.access import Caller
 from pass_culture.accounts.api_keys import ApiKeyRepository
 from pass_culture.accounts.identity import CognitoIdentityProvider
 from pass_culture.accounts.models import CreateBeneficiaryInput, CreateOffererInput, CreateVenueInput
 from pass_culture.accounts.repository import AccountsRepository, credit_key
 from pass_culture.accounts.service import AccountsService
 from pass_culture.clock import SystemClock
-from pass_culture.http import Caller
 from pass_culture.offers.images import ImageUploads
 from pass_culture.offers.models import CreateOfferInput, CreateStockInput
 from pass_culture.offers.repository import OffersRepository, stock_key

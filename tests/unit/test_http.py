@@ -8,9 +8,9 @@ import pytest
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from pass_culture.access import PRO, ResourceKind, allow, offer_in_path, offerer_in_query
+from pass_culture.access import PRO, Caller, ResourceKind, allow, offer_in_path, offerer_in_query
 from pass_culture.errors import Conflict, Forbidden, TooManyRequests
-from pass_culture.http import Caller, build_resolver, caller_of
+from pass_culture.http import build_resolver, caller_of
 from pass_culture.identity import parse_groups
 from pass_culture.models import CamelInput, DateInput
 from tests.events import FakeContext, api_event, claims_of

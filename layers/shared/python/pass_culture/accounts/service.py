@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pass_culture.access import Caller
 from pass_culture.accounts.api_keys import ApiKeyRepository, TooManyApiKeys
 from pass_culture.accounts.identity import IdentityProvider
 from pass_culture.accounts.models import (
@@ -26,7 +27,6 @@ from pass_culture.accounts.rules import new_api_key, valid_bank_details, valid_s
 from pass_culture.clock import Clock
 from pass_culture.credit import balance, grant_for
 from pass_culture.errors import Conflict, Forbidden, NotFound, RuleRefused
-from pass_culture.http import Caller
 from pass_culture.ids import new_id
 from pass_culture.money import euros
 from pass_culture.settings import MAX_ACTIVE_API_KEYS_PER_OFFERER

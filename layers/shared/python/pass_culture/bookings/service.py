@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pass_culture.access import Caller
 from pass_culture.bookings.models import BeneficiaryCopy, Booking, BookInput
 from pass_culture.bookings.repository import BookingLost, BookingRace, BookingsRepository
 from pass_culture.bookings.rules import (
@@ -18,7 +19,6 @@ from pass_culture.bookings.rules import (
 from pass_culture.clock import Clock
 from pass_culture.credit import balance, check_can_spend
 from pass_culture.errors import Conflict, Forbidden, NotFound, RuleRefused
-from pass_culture.http import Caller
 from pass_culture.idempotency import IdempotentRequests
 from pass_culture.ids import new_countermark, new_id
 from pass_culture.offers.rules import is_stock_bookable, subcategory_of

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pass_culture.access import Caller
 from pass_culture.accounts.repository import AccountsRepository
 from pass_culture.bookings.models import Booking
 from pass_culture.bookings.repository import BookingsRepository
@@ -17,7 +18,6 @@ from pass_culture.clock import PARIS, isoformat, paris_midnight
 from pass_culture.csv_files import Cell, SpreadsheetCsv, euro_cell
 from pass_culture.dynamo import Expression
 from pass_culture.errors import BadRequest, Forbidden
-from pass_culture.http import Caller
 from pass_culture.subcategories import BY_ID
 
 # `status=` takes the statuses the bookings show (CONFIRMED, USED, REIMBURSED, CANCELLED), in any case; the words of

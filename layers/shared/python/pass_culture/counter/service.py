@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NoReturn
 
+from pass_culture.access import Caller
 from pass_culture.bookings.models import Booking
 from pass_culture.bookings.repository import BookingLost, BookingsRepository
 from pass_culture.bookings.rules import CancellationReason, due
@@ -39,7 +40,6 @@ from pass_culture.counter.rules import (
     unknown_token,
 )
 from pass_culture.errors import DomainError, Gone
-from pass_culture.http import Caller
 from pass_culture.ids import normalize_countermark
 from pass_culture.money import euros
 from pass_culture.subcategories import BY_ID

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pass_culture.access import Caller
 from pass_culture.accounts.models import ValidationStatus
 from pass_culture.clock import Clock, isoformat
 from pass_culture.errors import BadRequest, Forbidden, NotFound, RuleRefused
 from pass_culture.geo import MAX_CELLS, AreaTooLarge, covering_cells, encode, haversine_km
-from pass_culture.http import Caller
 from pass_culture.idempotency import IdempotentRequests
 from pass_culture.ids import new_id
 from pass_culture.offers.catalogue import MAX_REPORTED_REJECTIONS, parse_catalogue
