@@ -108,9 +108,11 @@ class StreamPoller:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5) -> None:
+        """Stops polling; waits up to `timeout` for a batch being delivered (the thread is a daemon)."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive() and timeout > 0:
+            self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
         last_sequence: str | None = None
@@ -118,11 +120,18 @@ class StreamPoller:
             try:
                 records = self._read(last_sequence)
             except Exception:  # the embedded AWS is stopping, or a passing fault: try again
+                if self._stop.is_set():
+                    return
                 log.exception("reading the stream failed")
                 self._stop.wait(1)
                 continue
             if records:
-                self._deliver([{**record, "eventSourceARN": self._stream_arn} for record in records])
+                try:
+                    self._deliver([{**record, "eventSourceARN": self._stream_arn} for record in records])
+                except Exception:  # dead-lettering failed: the embedded AWS is stopping with us, or a fault
+                    if self._stop.is_set():
+                        return
+                    log.exception("dead-lettering stream records failed")
                 last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
             else:
                 self._stop.wait(self._interval)
@@ -144,6 +153,8 @@ class StreamPoller:
             try:
                 answer = self._function.invoke({"Records": records}) or {}
             except Exception as error:  # the function failed as a whole: the batch is retried
+                if isinstance(error, FunctionError) and error.type == "Runtime.Stopping":
+                    return  # the stack is stopping: the data lives in memory and goes with it
                 log.warning("stream batch failed: %s", error)
                 continue
             failures = [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]

@@ -12,8 +12,10 @@ from typing import Any, Protocol
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import boto3
+from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from infra.local.outbox import Outbox
 from infra.local.template import Resolver, UnresolvedReference
 
 REGION = "eu-west-3"
@@ -32,10 +34,10 @@ class LockedApp:
 
     def __init__(self, app: Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # also taken by in-process readers of moto's state (the outbox)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
-        with self._lock:
+        with self.lock:
             # Drain the body while holding the lock: moto may stream it lazily.
             return list(self._app(environ, start_response))
 
@@ -49,8 +51,15 @@ class EmbeddedAws:
         )
 
         app = LockedApp(DomainDispatcherApplication(create_backend_app))
+        self.lock = app.lock
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="moto", daemon=True
+        )
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        # moto runs in this process: what SES sent is read from its backend, not from its whole state dump.
+        self.outbox = Outbox(ACCOUNT_ID, REGION, self.lock)
 
     @property
     def endpoint(self) -> str:
@@ -62,14 +71,19 @@ class EmbeddedAws:
         return {**CREDENTIALS, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": self.endpoint}
 
     def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            aws_session_token="testing",
-        )
+        """One client per service, shared by threads (a boto3 client costs ~160 ms to create, and is thread-safe)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(  # type: ignore[call-overload]
+                    service,
+                    endpoint_url=self.endpoint,
+                    region_name=REGION,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    aws_session_token="testing",
+                    config=Config(max_pool_connections=64),
+                )
+            return self._clients[service]
 
     def start(self) -> None:
         self._thread.start()
@@ -81,6 +95,7 @@ class EmbeddedAws:
 
         with urlopen(Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310 - loopback
             pass
+        self.outbox.install()
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,9 @@ class LocalStack:
             server_cls=GatewayServer,
         )
         self.port = self._server.server.server_address[1]
-        threading.Thread(target=self._server.server.serve_forever, name="gateway", daemon=True).start()
+        threading.Thread(
+            target=self._server.server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
+        ).start()
 
     def _start_background(self, declared: list[Function]) -> None:
         assert self.provisioned is not None
@@ -142,20 +144,40 @@ class LocalStack:
         with urlopen(f"{self.url}/health", timeout=10) as answer:  # noqa: S310 - loopback
             if answer.status != 200:
                 raise RuntimeError(f"/health answered {answer.status}")
-        with urlopen(f"{self.aws.endpoint}/moto-api/data.json", timeout=10):  # noqa: S310
-            pass
+        self.aws.client("dynamodb").list_tables(Limit=1)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 1.5) -> None:
+        """Stops everything within about `grace` seconds, whatever the data: everything is told to stop at once, the
+        function processes get `grace` to finish their invocation (then are killed: the data lives in the embedded
+        AWS, nothing is lost), and no thread is waited for longer than that."""
+        deadline = time.monotonic() + grace
         if self._scheduler:
             self._scheduler.stop()
         if self._poller:
-            self._poller.stop()
+            self._poller.stop(timeout=0)
+        for pool in self.functions.values():
+            pool.begin_stop()
+        servers = [threading.Thread(target=self.aws.stop, name="stop-aws", daemon=True)]
         if self._server:
-            self._server.server.shutdown()
-            self._server.server.server_close()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda p: p.stop(), self.functions.values()))
-        self.aws.stop()
+            servers.append(threading.Thread(target=self._stop_gateway, name="stop-gateway", daemon=True))
+        for thread in servers:
+            thread.start()
+        for pool in self.functions.values():
+            pool.finish_stop(deadline)
+        for thread in servers:
+            thread.join(timeout=max(0.1, deadline - time.monotonic()))
+        if self._poller:
+            self._poller.stop(timeout=max(0.0, deadline - time.monotonic()))
+
+    def _stop_gateway(self) -> None:
+        assert self._server is not None
+        self._server.server.shutdown()
+        self._server.server.server_close()
+
+    def kill(self) -> None:
+        """The last resort (a second Ctrl-C, or a stop that overran): kills every function process now."""
+        for pool in self.functions.values():
+            pool.kill()
 
     # -- what the local routes and the seed use ------------------------------------------------------------------
     def create_user(
@@ -198,19 +220,27 @@ class LocalStack:
         return None
 
     def merged_openapi(self) -> dict[str, Any]:
-        """One OpenAPI document for the whole API: each function's own document, merged."""
+        """One OpenAPI document for the whole API: each function's own document, merged — its paths and every kind
+        of component (schemas, securitySchemes, …). Two functions may share a component only if they agree on it."""
         merged: dict[str, Any] = {
             "openapi": "3.1.0",
             "info": {"title": "pass Culture API", "version": "1", "description": "Merged from every function."},
             "servers": [{"url": self.url}],
             "paths": {},
-            "components": {"schemas": {}},
+            "components": {"schemas": {}, "securitySchemes": {}},
         }
         api_functions = [f for f in functions(self.template) if f.routes]
         for function in api_functions:
             document = self.functions[function.logical_id].openapi() or {}
             for path, operations in document.get("paths", {}).items():
-                merged["paths"].setdefault(path, {}).update(operations)
-            merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
+                for method, operation in operations.items():
+                    if method in merged["paths"].get(path, {}):
+                        raise ValueError(f"{method.upper()} {path} is served by two functions")
+                    merged["paths"].setdefault(path, {})[method] = operation
+            for kind, components in document.get("components", {}).items():
+                known = merged["components"].setdefault(kind, {})
+                for name, component in components.items():
+                    if known.setdefault(name, component) != component:
+                        raise ValueError(f"components.{kind}.{name} differs between functions ({function.logical_id})")
         merged["info"]["x-generated-at"] = datetime.now(UTC).isoformat()
         return merged

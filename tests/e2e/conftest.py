@@ -50,12 +50,11 @@ class RunningStack:
         return str(answer.json()["idToken"])
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    log_dir = tmp_path_factory.mktemp("logs")
+def launch(log_dir: Path, *arguments: str) -> tuple[subprocess.Popen[str], RunningStack]:
+    """Starts `python -m infra.local` (what `make run` runs) on a free port; returns once its banner is out."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local", "--port", "0", "--log-dir", str(log_dir)],
+        [sys.executable, "-m", "infra.local", "--port", "0", "--log-dir", str(log_dir), *arguments],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -72,19 +71,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             output.append(line)
             if "Ctrl-C stops everything" in line:  # the last line of the start-up banner
                 ready.set()
+        ready.set()  # it exited: no need to wait any longer
 
     threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(120):
+    if not ready.wait(120) or not any("Ctrl-C stops everything" in line for line in output):
         process.kill()
         pytest.fail("the local stack did not get ready:\n" + "".join(output))
     text = "".join(output)
     url = re.search(r"ready on (http://\S+)", text).group(1)  # type: ignore[union-attr]
     aws_endpoint = re.search(r"embedded AWS: (http://\S+)", text).group(1)  # type: ignore[union-attr]
-    yield RunningStack(url=url, aws_endpoint=aws_endpoint, log_dir=log_dir, output=output)
+    return process, RunningStack(url=url, aws_endpoint=aws_endpoint, log_dir=log_dir, output=output)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    process, running = launch(tmp_path_factory.mktemp("logs"))
+    yield running
     process.send_signal(signal.SIGINT)  # what Ctrl-C does
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         raise
-    assert process.returncode == 0, "".join(output)
+    assert process.returncode == 0, "".join(running.output)

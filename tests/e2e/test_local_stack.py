@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import socket
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 
 import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from openapi_spec_validator import validate
 
 from infra.local.template import functions, load_template
 from tests.e2e.conftest import PASSWORD, RunningStack
@@ -198,3 +203,117 @@ def test_concurrent_requests_never_see_each_others_identity(stack: RunningStack)
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(me, [young, pro] * 20))
     assert all(status == (200 if token == young else 403) for token, status in answers)
+
+
+# -- HTTP as API Gateway speaks it -----------------------------------------------------------------------------
+def raw_request(stack: RunningStack, data: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Sends bytes as they are (no client library tidying them up); the status, header lines and body."""
+    host, port = stack.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(data)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    assert received, f"the connection was dropped without an answer to {data[:60]!r}"
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = [(name.strip(), value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+    return int(status_line.split()[1]), headers, body
+
+
+def test_a_function_answer_carries_one_content_type_never_a_python_list(stack: RunningStack) -> None:
+    status, headers, body = raw_request(stack, b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert status == 200
+    assert [value for name, value in headers if name.lower() == "content-type"] == ["application/json"]
+    assert not any("[" in value for _, value in headers)
+    assert json.loads(body) == {"status": "ok"}
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW"])
+def test_methods_api_gateway_cannot_route_answer_405_json(stack: RunningStack, method: str) -> None:
+    status, headers, body = raw_request(stack, f"{method} /health HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
+    assert status == 405
+    assert dict(headers)["Content-Type"] == "application/json"
+    error = json.loads(body)
+    assert set(error) == {"code", "message", "details"}
+    assert error["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["%00", "..", "a/%2e%2e/b", "%2e%2e/%2e%2e/etc/passwd", "%ff%fe", "%C3%28", "a" * 5000, "a//b", "", "%0d%0aX:%20y"],
+)
+def test_weird_file_keys_are_404(stack: RunningStack, key: str) -> None:
+    status, _, body = raw_request(stack, f"GET /_local/files/{key} HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
+    assert status == 404
+    assert json.loads(body)["code"] == "NOT_FOUND"
+
+
+def test_a_malformed_request_gets_a_400_not_a_dropped_connection(stack: RunningStack) -> None:
+    for request in (b"NONSENSE\r\n\r\n", b"POST /_local/login HTTP/1.1\r\nContent-Length: lots\r\n\r\n"):
+        status, _, body = raw_request(stack, request)
+        assert status == 400
+        assert json.loads(body)["code"] == "BAD_REQUEST"
+
+
+# -- /docs with no internet ------------------------------------------------------------------------------------
+def test_the_docs_page_and_its_assets_are_served_locally(stack: RunningStack) -> None:
+    page = requests.get(f"{stack.url}/docs", timeout=10)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page.text, re.IGNORECASE), "an external host"
+    referenced = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert {"/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js"} <= set(referenced)
+    expected_types = {".css": "text/css", ".js": "text/javascript", ".png": "image/png"}
+    for path in referenced:
+        asset = requests.get(f"{stack.url}{path}", timeout=10)
+        assert asset.status_code == 200, path
+        assert asset.headers["Content-Type"].startswith(expected_types[Path(path).suffix]), path
+        assert len(asset.content) > 0
+    initializer = requests.get(f"{stack.url}/docs/swagger-initializer.js", timeout=10).text
+    assert "validatorUrl: null" in initializer  # else Swagger UI calls validator.swagger.io
+    assert "SwaggerUIBundle" in requests.get(f"{stack.url}/docs/swagger-ui-bundle.js", timeout=10).text
+    assert requests.get(f"{stack.url}/docs/nope.js", timeout=10).status_code == 404
+
+
+def test_the_docs_get_the_merged_document_as_openapi_30(stack: RunningStack) -> None:
+    original = requests.get(f"{stack.url}/openapi.json", timeout=30).json()
+    for_docs = requests.get(f"{stack.url}/docs/openapi.json", timeout=30).json()
+    assert original["openapi"].startswith("3.1")
+    assert for_docs["openapi"] == "3.0.3"  # what Swagger UI 4 reads
+    assert set(for_docs["paths"]) == set(original["paths"])
+    assert '{"type": "null"}' not in json.dumps(for_docs)
+    validate(for_docs)  # a valid OpenAPI 3.0 document
+
+
+# -- the outbox, read in time proportional to what is asked ----------------------------------------------------
+def test_the_outbox_takes_limit_since_and_to(stack: RunningStack) -> None:
+    ses = stack.aws_client("ses")
+    to = f"outbox-{uuid.uuid4().hex[:8]}@example.org"
+    before = requests.get(f"{stack.url}/_local/outbox", params={"limit": 1}, timeout=10).json()["items"]
+    since = datetime.now(UTC).isoformat()
+    for n in range(3):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "no-reply@passculture.example", to, f"Filtre {n}"
+        message.set_content(f"numéro {n}")
+        ses.send_raw_email(RawMessage={"Data": message.as_bytes()})
+
+    def outbox(**params: object) -> requests.Response:
+        return requests.get(f"{stack.url}/_local/outbox", params=params, timeout=10)  # type: ignore[arg-type]
+
+    assert [item["subject"] for item in outbox(to=to).json()["items"]] == ["Filtre 0", "Filtre 1", "Filtre 2"]
+    assert [item["subject"] for item in outbox(to=to, limit=2).json()["items"]] == ["Filtre 1", "Filtre 2"]
+    assert [item["subject"] for item in outbox(since=since, limit=1000).json()["items"]][-3:] == [
+        "Filtre 0",
+        "Filtre 1",
+        "Filtre 2",
+    ]
+    newest = outbox(limit=1).json()["items"]
+    assert len(newest) == 1 and newest != before and newest[0]["to"] == to
+    assert outbox(to=to, since=datetime.now(UTC).isoformat()).json()["items"] == []
+    unencoded = requests.get(f"{stack.url}/_local/outbox?to={to}&since={since}", timeout=10)  # "+00:00" as is
+    assert len(unencoded.json()["items"]) == 3
+    for bad in ({"limit": 0}, {"limit": 1001}, {"limit": "many"}, {"since": "yesterday"}, {"since": "2026-11-23"}):
+        answer = outbox(**bad)
+        assert answer.status_code == 400, bad
+        assert answer.json()["code"] == "BAD_REQUEST"

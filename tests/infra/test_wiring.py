@@ -94,3 +94,10 @@ def test_the_dependencies_layer_matches_the_lock_file() -> None:
     )
     committed = (Path(ROOT) / "layers" / "dependencies" / "requirements.txt").read_text()
     assert exported.stdout == committed, "run `make requirements` and commit layers/dependencies/requirements.txt"
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS, ids=lambda f: f.logical_id)
+def test_api_functions_time_out_before_api_gateway_does(function: Function) -> None:
+    """API Gateway answers 504 at 29 s while the function goes on (and may commit): a function behind the API must
+    give up first, so that its client is told what happened (the local gateway enforces both, as AWS does)."""
+    assert function.timeout < 29, f"{function.logical_id}: Timeout {function.timeout} s, API Gateway's limit is 29 s"
