@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pass_culture.access import BENEFICIARY, allow
 from pass_culture.bookings.models import BookInput
 from pass_culture.bookings.service import BookingsService, build_bookings_service
-from pass_culture.http import build_resolver, caller_of
+from pass_culture.http import IdempotencyKey, build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
 
 logger = Logger()
@@ -24,8 +24,8 @@ def service() -> BookingsService:
 
 @app.post("/bookings", status_code=201)
 @allow(BENEFICIARY, errors=(404, 409, 422))
-def book(body: BookInput) -> dict[str, Any]:
-    key = valid_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
+def book(body: BookInput, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    key = valid_idempotency_key(idempotency_key)
     return service().book_once(caller_of(app), body, key)
 
 
@@ -36,7 +36,7 @@ def my_bookings(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | N
 
 
 @app.post("/bookings/<bookingId>/cancel")
-@allow(BENEFICIARY, errors=(409, 410))
+@allow(BENEFICIARY, errors=(409,))
 def cancel_booking(bookingId: str) -> dict[str, Any]:  # noqa: N803 - the contract's path parameter name
     return service().cancel(caller_of(app), bookingId)
 

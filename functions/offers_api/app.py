@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pass_culture.access import ADMIN, PRO, allow, offer_in_path, stock_in_path, venue_in_path
 from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.errors import NotImplementedYet
-from pass_culture.http import build_resolver, caller_of
+from pass_culture.http import IdempotencyKey, build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
 from pass_culture.offers.models import (
     CreateOfferInput,
@@ -57,8 +57,8 @@ def get_offer(offerId: str) -> dict[str, Any]:  # noqa: N803
 
 @app.post("/offers", status_code=201)
 @allow(PRO, errors=(409, 422))
-def create_offer(body: CreateOfferInput) -> dict[str, Any]:
-    key = valid_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
+def create_offer(body: CreateOfferInput, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    key = valid_idempotency_key(idempotency_key)
     return service().create_offer_once(caller_of(app), body, key)
 
 

@@ -20,13 +20,13 @@ import json
 import typing
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from pydantic import BaseModel
 
 from pass_culture.access import (
@@ -40,6 +40,7 @@ from pass_culture.access import (
     authorize,
 )
 from pass_culture.errors import BadRequest, DomainError, NotFound, Unauthenticated, UnsupportedMediaType
+from pass_culture.idempotency import KEY_PATTERN
 from pass_culture.identity import parse_groups
 
 logger = Logger()
@@ -57,9 +58,26 @@ ERROR_SCHEMA = {
     },
 }
 SECURITY_SCHEMES = {
-    "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "a Cognito ID token"},
-    "apiKey": {"type": "http", "scheme": "bearer", "description": "an offerer API key (venue software)"},
+    "cognito": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A Cognito ID token. An operation's requirement names the groups it lets in "
+        "(`cognito:groups`: beneficiary, pro, admin).",
+    },
+    "apiKey": {"type": "http", "scheme": "bearer", "description": "An offerer API key (venue software)."},
 }
+# `Idempotency-Key` on POST /offers and POST /bookings: a retry with the same key answers the first answer. Header
+# names are case-insensitive: Powertools reads them from a case-insensitive map, whatever case the client sent.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=KEY_PATTERN.pattern,
+        description="A retry with the same key (same caller, same body) answers the first answer; "
+        "1 to 128 letters, digits or _ . : -",
+    ),
+]
 
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[str]:
@@ -71,6 +89,8 @@ def _field_name(location: tuple[Any, ...]) -> str:
     """A validation error's field as the client sent it: `status` (not `query.filters.status`), `priceCents`,
     `stocks.0.ref`."""
     source, *rest = location or ("body",)
+    if source == "header" and rest:  # Powertools lowercases header names: `Idempotency-Key` as the contract writes it
+        return "-".join(part.capitalize() for part in str(rest[-1]).split("-"))
     if source in ("query", "path", "header", "cookie"):
         return str(rest[-1]) if rest else str(source)  # query strings are flat, whatever model gathers them
     return ".".join(str(part) for part in rest if part != "body")
@@ -103,7 +123,10 @@ class ContractResolver(APIGatewayRestResolver):
                 responses.setdefault(error, _error_response_doc(error))
             arguments["responses"] = responses
             if not access.is_public:
-                arguments["security"] = [{"cognito": []}] * bool(access.groups) + [{"apiKey": []}] * access.api_key
+                # OpenAPI 3.1: a bearer scheme's requirement may list the roles the operation needs.
+                arguments["security"] = [{"cognito": sorted(access.groups)}] * bool(access.groups) + [
+                    {"apiKey": []}
+                ] * access.api_key
             return register(*bound.args, **bound.kwargs)(func)
 
         return declare
@@ -122,6 +145,7 @@ class ContractResolver(APIGatewayRestResolver):
         return super()._call_route(route, route_arguments)
 
     def _gate(self, route: Any, access: Access, path: dict[str, str]) -> None:
+        _align_headers(self.current_event.raw_event)
         query = self.current_event.query_string_parameters or {}
         authorize(access, identify(self), path, query, self._directory)
         if any(len(value) > MAX_PATH_ID_LENGTH for value in path.values()):
@@ -161,6 +185,19 @@ class ContractResolver(APIGatewayRestResolver):
         return json.dumps(contract_document(json.loads(super().get_openapi_json_schema(*args, **kwargs)), self))
 
 
+def _align_headers(event: dict[str, Any]) -> None:
+    """API Gateway puts every header in both `headers` and `multiValueHeaders`; Powertools validates header
+    parameters from the multi-value map when there is one. A proxy event built elsewhere (another gateway, a test)
+    may carry a header in `headers` only: it is copied over, so the declared header parameters see it."""
+    single, multi = event.get("headers") or {}, event.get("multiValueHeaders")
+    if not single or not isinstance(multi, dict) or not multi:
+        return
+    known = {name.lower() for name in multi}
+    for name, value in single.items():
+        if name.lower() not in known and isinstance(value, str):
+            multi[name] = [value]
+
+
 def _no_directory() -> OffererDirectory:
     raise RuntimeError("this function declares no offerer directory, so its routes cannot name an offerer")
 
@@ -191,30 +228,78 @@ def _error_response_doc(status: int) -> dict[str, Any]:
 
 def contract_document(document: dict[str, Any], resolver: ContractResolver) -> dict[str, Any]:
     """Powertools' document made to say what the API does: our error schema instead of its 422 validation error
-    (our validation answers 400), the security schemes, and non-JSON bodies (e.g. CSV) as declared."""
-    raw_bodies = {
-        (route.openapi_path, route.method.lower()): access.raw_body
+    (our validation answers 400), the security schemes, non-JSON bodies (e.g. CSV) as declared, query parameters
+    gathered in a model with their constraints (Powertools keeps only their type), and no body where the handler
+    returns none."""
+    routes = {
+        (route.openapi_path, route.method.lower()): route
         for route in resolver._static_routes + resolver._dynamic_routes
-        if (access := access_of(route.func)) is not None and access.raw_body
     }
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            route = routes.get((path, method))
+            access = access_of(route.func) if route is not None else None
             responses = operation.get("responses", {})
             generated = responses.get("422", {}).get("content", {}).get(JSON, {}).get("schema", {})
             if generated.get("$ref", "").endswith("/HTTPValidationError"):
                 del responses["422"]
             for answer in responses.values():
-                if not answer.get("content"):
-                    answer.pop("content", None)
-            if (path, method) in raw_bodies:
-                media = raw_bodies[(path, method)]
+                schema = answer.get("content", {}).get(JSON, {}).get("schema", {})
+                if not answer.get("content") or schema.get("type") == "null":
+                    answer.pop("content", None)  # 204, or a route whose use case is not built yet (501)
+            if access is not None and access.raw_body:
+                media = access.raw_body
                 operation["requestBody"] = {"required": True, "content": {media: {"schema": {"type": "string"}}}}
+            if route is not None:
+                _constrain_model_parameters(operation, route)
+            for parameter in operation.get("parameters", []):
+                parameter["schema"] = _not_null(parameter.get("schema", {}))
+                declared = parameter["schema"].pop("title", None)
+                if parameter.get("in") == "header" and str(declared).lower() == parameter.get("name"):
+                    parameter["name"] = declared  # as the contract writes it (Powertools lowercases header names)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for generated_name in ("HTTPValidationError", "ValidationError"):
+    for generated_name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(generated_name, None)
     schemas["Error"] = ERROR_SCHEMA
     return document
+
+
+def _constrain_model_parameters(operation: dict[str, Any], route: Any) -> None:
+    """Query or header parameters gathered in a pydantic model (`Annotated[Filters, Query()]`): each parameter's
+    schema as the model validates it (enums, formats, bounds), not Powertools' bare type."""
+    for param in route.dependant.query_params + route.dependant.header_params:
+        model = param.field_info.annotation
+        if not (inspect.isclass(model) and issubclass(model, BaseModel)):
+            continue
+        location = param.field_info.in_.value
+        schema = model.model_json_schema(by_alias=True, mode="validation")
+        properties = _inline_refs(schema.get("properties", {}), schema.get("$defs", {}))
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == location and parameter.get("name") in properties:
+                field_schema = dict(properties[parameter["name"]])
+                field_schema.pop("title", None)
+                parameter["schema"] = field_schema
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is left out or sent as text, never null: `str | None = None` is an optional string."""
+    alternatives = [a for a in schema.get("anyOf", ()) if a != {"type": "null"}]
+    rest = {key: value for key, value in schema.items() if key != "anyOf" and not (key == "default" and value is None)}
+    if "anyOf" not in schema:
+        return rest
+    return {**alternatives[0], **rest} if len(alternatives) == 1 else {"anyOf": alternatives, **rest}
+
+
+def _inline_refs(value: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        reference = value.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return _inline_refs(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: _inline_refs(item, definitions) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_inline_refs(item, definitions) for item in value]
+    return value
 
 
 def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> ContractResolver:
@@ -283,4 +368,4 @@ def caller_of(app: APIGatewayRestResolver) -> Caller:
     return caller
 
 
-__all__ = ["GROUPS", "Caller", "ContractResolver", "build_resolver", "caller_of", "error_response", "identify"]
+__all__ = ["GROUPS", "ContractResolver", "build_resolver", "caller_of", "error_response", "identify"]

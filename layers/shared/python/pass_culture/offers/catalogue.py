@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pass_culture.errors import BadRequest
@@ -22,7 +23,15 @@ class ParsedCatalogue:
 
 
 def parse_catalogue(text: str) -> ParsedCatalogue:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    """A file the csv module cannot read at all (a field over its size limit, …) is a 400 naming the line."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))  # newline="": as csv wants its files
+    try:
+        return _parse(reader)
+    except csv.Error as error:
+        raise BadRequest(f"The CSV cannot be read (line {reader.line_num}): {error}.", code="BAD_CSV") from error
+
+
+def _parse(reader: Iterator[list[str]]) -> ParsedCatalogue:
     header = [name.strip().lower() for name in next(reader, [])]
     if header != HEADER:
         raise BadRequest(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from pass_culture.models import CamelInput, CamelModel, Instant, InstantInput
 
@@ -15,6 +16,23 @@ Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, p
 EmailText = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ]
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("null is not a value here: leave the field out to keep it")
+    return value
+
+
+def _not_null_schema(schema: JsonDict) -> None:
+    alternatives = [a for a in schema.pop("anyOf", []) if a != {"type": "null"}]  # type: ignore[union-attr]
+    if len(alternatives) == 1:
+        schema.update(alternatives[0])  # type: ignore[arg-type]
+    schema.pop("default", None)
+
+
+# A PATCH body's field that may be left out (unchanged) but is never null: null would be written as the value.
+NotNull = BeforeValidator(_not_null)
 
 
 class VenueSnapshot(CamelModel):
@@ -93,7 +111,9 @@ class CreateOfferInput(CamelInput):
 
 class UpdateOfferInput(CamelInput):
     name: Name | None = None
-    description: str | None = Field(default=None, max_length=10_000)
+    description: Annotated[str | None, NotNull] = Field(
+        default=None, max_length=10_000, json_schema_extra=_not_null_schema
+    )
     url: Url | None = None
     is_duo: bool | None = None
     booking_email: EmailText | None = None
@@ -110,9 +130,14 @@ class CreateStockInput(CamelInput):
 
 
 class UpdateStockInput(CamelInput):
-    price_cents: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
-    quantity: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
-    unlimited: bool = False  # quantity null is "unchanged" in a PATCH: say unlimited explicitly
+    price_cents: Annotated[int | None, NotNull] = Field(
+        default=None, ge=0, le=MAX_PRICE_CENTS, json_schema_extra=_not_null_schema
+    )
+    # Left out: unchanged. Unlimited is said explicitly (`unlimited: true`), never with a null quantity.
+    quantity: Annotated[int | None, NotNull] = Field(
+        default=None, ge=0, le=MAX_QUANTITY, json_schema_extra=_not_null_schema
+    )
+    unlimited: bool = False
     booking_limit_datetime: InstantInput | None = None
     beginning_datetime: InstantInput | None = None
 
