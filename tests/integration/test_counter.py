@@ -342,8 +342,8 @@ def guess(service: Any, caller: Any, token: str) -> tuple[int, str | None]:
 
 def callers_of(table: dynamo.Table, offerer_id: str) -> list[Any]:
     """Five API keys and five pros of one offerer."""
-    from pass_culture.accounts.repository import membership_key
     from pass_culture.access import Caller
+    from pass_culture.accounts.repository import membership_key
 
     pros = [Caller(user_id=f"{offerer_id}-pro{n}", email=None, groups=frozenset({"pro"})) for n in range(5)]
     for pro in pros:
