@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +39,8 @@ from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from infra.local import launcher
+
 CHECKS = ("not_a_server_error", "status_code_conformance", "response_schema_conformance", "content_type_conformance")
 ROLES = ("anonymous", "beneficiary", "pro", "admin", "apiKey")
 GROUP_OF_ROLE = {"beneficiary": "beneficiary", "pro": "pro", "admin": "admin"}
@@ -426,42 +424,12 @@ def fuzz(url: str, options: Options | None = None) -> Report:
 def local_stack() -> Iterator[str]:
     """`python -m infra.local` on a free port (as `make run` starts it); stopped as Ctrl-C stops it."""
     log_dir = Path(tempfile.mkdtemp(prefix="fuzz-logs-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    paths = [str(ROOT / "layers" / "shared" / "python"), str(ROOT), env.get("PYTHONPATH", "")]
-    env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local", "--port", "0", "--no-seed", "--log-dir", str(log_dir)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if "Ctrl-C stops everything" in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    stack = launcher.launch(log_dir, "--no-seed")
     try:
-        if not ready.wait(180):
-            raise RuntimeError("the local stack did not get ready:\n" + "".join(output))
-        found = re.search(r"ready on (http://\S+)", "".join(output))
-        assert found is not None
-        print(f"local stack on {found.group(1)} (function logs in {log_dir})", flush=True)
-        yield found.group(1)
+        print(f"local stack on {stack.url} (function logs in {log_dir})", flush=True)
+        yield stack.url
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stack.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,11 +12,7 @@ import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.request import urlopen
-
-from infra.local.embedded_aws import provision
-from infra.local.template import load_template
 
 
 def main() -> int:
@@ -48,23 +44,15 @@ def main() -> int:
 
 
 def run(count: int) -> int:
-    import boto3
-
+    from infra.bench import template_table
     from pass_culture.access import Caller
     from pass_culture.accounts.repository import AccountsRepository, membership_key
     from pass_culture.bookings.models import BeneficiaryCopy, Booking
     from pass_culture.bookings.repository import BookingsRepository, booking_item
     from pass_culture.bookings.rules import BookingStatus
     from pass_culture.bookings.tracking import BookingFilters, TrackingService
-    from pass_culture.dynamo import Table
 
-    class Clients:
-        def client(self, service: str) -> Any:
-            return boto3.client(service, region_name="eu-west-3")  # type: ignore[call-overload]
-
-    provisioned = provision(Clients(), load_template())
-    client = boto3.client("dynamodb", region_name="eu-west-3")
-    table = Table(client, provisioned.ref("Table"))
+    client, table = template_table()
     table.put({**membership_key("pro", "offerer"), "offererId": "offerer"})
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     statuses = list(BookingStatus)

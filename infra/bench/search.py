@@ -98,25 +98,15 @@ def seed(table: Any) -> list[tuple[str, float, float]]:
 
 
 def run() -> int:
-    import boto3
-
-    from infra.local.embedded_aws import provision
-    from infra.local.template import load_template
+    from infra.bench import template_table
     from pass_culture.clock import FixedClock
-    from pass_culture.dynamo import Table
     from pass_culture.errors import BadRequest
     from pass_culture.geo import MAX_CELLS, covering_cells, haversine_km
     from pass_culture.offers.images import ImageUploads
     from pass_culture.offers.repository import OffersRepository
     from pass_culture.offers.service import MAX_SEARCH_CHUNKS, OffersService, SearchQuery
 
-    class Clients:
-        def client(self, service: str) -> Any:
-            return boto3.client(service, region_name="eu-west-3")  # type: ignore[call-overload]
-
-    provisioned = provision(Clients(), load_template())
-    client = boto3.client("dynamodb", region_name="eu-west-3")
-    table = Table(client, provisioned.ref("Table"))
+    client, table = template_table()
     placed = seed(table)
     repository = OffersRepository(table)
     service = OffersService(repository, ImageUploads(None, "unused"), FixedClock(NOW))

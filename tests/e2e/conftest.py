@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +12,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
+
+from infra.local import launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Culture-Locale-2026"
@@ -52,35 +50,12 @@ class RunningStack:
 
 def launch(log_dir: Path, *arguments: str) -> tuple[subprocess.Popen[str], RunningStack]:
     """Starts `python -m infra.local` (what `make run` runs) on a free port; returns once its banner is out."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local", "--port", "0", "--log-dir", str(log_dir), *arguments],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if "Ctrl-C stops everything" in line:  # the last line of the start-up banner
-                ready.set()
-        ready.set()  # it exited: no need to wait any longer
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(120) or not any("Ctrl-C stops everything" in line for line in output):
-        process.kill()
-        pytest.fail("the local stack did not get ready:\n" + "".join(output))
-    text = "".join(output)
-    url = re.search(r"ready on (http://\S+)", text).group(1)  # type: ignore[union-attr]
-    aws_endpoint = re.search(r"embedded AWS: (http://\S+)", text).group(1)  # type: ignore[union-attr]
-    return process, RunningStack(url=url, aws_endpoint=aws_endpoint, log_dir=log_dir, output=output)
+    try:
+        launched = launcher.launch(log_dir, *arguments, ready_within=120)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    running = RunningStack(launched.url, launched.aws_endpoint, log_dir, launched.output)
+    return launched.process, running
 
 
 @pytest.fixture(scope="session")
