@@ -17,14 +17,17 @@ def api_event(
     authorizer: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """API Gateway puts every header in both `headers` and `multiValueHeaders`: so does this event."""
+    all_headers = {"content-type": content_type, **(headers or {})}
     context_authorizer: dict[str, Any] | None = {"claims": claims} if claims else authorizer
     return {
         "resource": resource or path,
         "path": path,
         "httpMethod": method,
-        "headers": {"content-type": content_type},
-        "multiValueHeaders": {"content-type": [content_type]},
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": path_parameters,

@@ -159,8 +159,8 @@ def test_an_idempotency_key_books_once(world: World) -> None:
     young = world.young()
 
     def book_with_key(key: str) -> tuple[int, dict[str, Any]]:
-        event = api_event("POST", "/bookings", body={"stockId": stock, "quantity": 1}, claims=young)
-        event["headers"]["Idempotency-Key"] = key
+        body = {"stockId": stock, "quantity": 1}
+        event = api_event("POST", "/bookings", body=body, claims=young, headers={"Idempotency-Key": key})
         response = world.module.lambda_handler(event, FakeContext())
         return response["statusCode"], json.loads(response["body"])
 

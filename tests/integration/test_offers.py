@@ -72,8 +72,7 @@ class Shop:
 
         from tests.events import FakeContext, api_event
 
-        event = api_event("POST", "/offers", body=body, claims=claims)
-        event["headers"]["Idempotency-Key"] = headers_key
+        event = api_event("POST", "/offers", body=body, claims=claims, headers={"Idempotency-Key": headers_key})
         response = self._module.lambda_handler(event, FakeContext())
         return Answer(response["statusCode"], json.loads(response["body"]), {})
 

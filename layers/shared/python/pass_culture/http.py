@@ -145,7 +145,6 @@ class ContractResolver(APIGatewayRestResolver):
         return super()._call_route(route, route_arguments)
 
     def _gate(self, route: Any, access: Access, path: dict[str, str]) -> None:
-        _align_headers(self.current_event.raw_event)
         query = self.current_event.query_string_parameters or {}
         authorize(access, identify(self), path, query, self._directory)
         if any(len(value) > MAX_PATH_ID_LENGTH for value in path.values()):
@@ -183,19 +182,6 @@ class ContractResolver(APIGatewayRestResolver):
             {name: HTTPBearer.model_validate(scheme) for name, scheme in SECURITY_SCHEMES.items()},
         )
         return json.dumps(contract_document(json.loads(super().get_openapi_json_schema(*args, **kwargs)), self))
-
-
-def _align_headers(event: dict[str, Any]) -> None:
-    """API Gateway puts every header in both `headers` and `multiValueHeaders`; Powertools validates header
-    parameters from the multi-value map when there is one. A proxy event built elsewhere (another gateway, a test)
-    may carry a header in `headers` only: it is copied over, so the declared header parameters see it."""
-    single, multi = event.get("headers") or {}, event.get("multiValueHeaders")
-    if not single or not isinstance(multi, dict) or not multi:
-        return
-    known = {name.lower() for name in multi}
-    for name, value in single.items():
-        if name.lower() not in known and isinstance(value, str):
-            multi[name] = [value]
 
 
 def _no_directory() -> OffererDirectory:
