@@ -12,7 +12,7 @@ from pass_culture.access import PRO, Caller, ResourceKind, allow, offer_in_path,
 from pass_culture.errors import Conflict, Forbidden, TooManyRequests
 from pass_culture.http import build_resolver, caller_of
 from pass_culture.identity import parse_groups
-from pass_culture.models import CamelInput, DateInput
+from pass_culture.models import CamelInput, DateInput, InstantInput
 from tests.events import FakeContext, api_event, claims_of
 
 
@@ -43,6 +43,7 @@ class Strict(CamelInput):
     price_cents: int = 0
     is_duo: bool = False
     birth_date: DateInput | None = None
+    at: InstantInput | None = None
 
 
 @app.post("/things")
@@ -193,6 +194,25 @@ def test_membership_of_the_offerer_in_the_query_is_checked_before_the_query() ->
     assert call(api_event("GET", "/tracking", query={"offererId": "A"}, claims=claims_of("pro")))[0] == 200
 
 
+def test_an_offerer_named_twice_in_the_query_must_be_the_callers_both_times() -> None:
+    event = api_event("GET", "/tracking", query={"offererId": "A"}, claims=claims_of("pro"))
+    for values in (["B", "A"], ["A", "B"]):  # API Gateway's single map keeps the last, Powertools reads the first
+        event["multiValueQueryStringParameters"] = {"offererId": values}
+        event["queryStringParameters"] = {"offererId": values[-1]}
+        assert call(event)[0] == 403
+    event["multiValueQueryStringParameters"] = {"offererId": ["A", "A"]}
+    assert call(event)[0] == 400  # then the route, which takes one offererId, refuses the list
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"birthDate": "0001-01-01"}, {"birthDate": "9999-12-31"}, {"at": "9999-12-31T23:59:59-12:00"},
+     {"at": "0001-01-01T00:00:00+14:00"}],
+)  # fmt: skip
+def test_dates_out_of_any_plausible_range_are_a_400(body: dict[str, Any]) -> None:
+    assert call(api_event("POST", "/strict", body=body))[0] == 400
+
+
 def test_api_keys_are_refused_where_the_route_does_not_take_them() -> None:
     key = {"principalId": "apikey:k1", "offererId": "A", "apiKeyId": "k1"}
     status, body, _ = call(api_event("POST", "/things", body={"name": "a"}, authorizer=key))
@@ -262,7 +282,7 @@ def test_strict_bodies_still_take_what_the_contract_says() -> None:
     body = {"priceCents": 1200, "isDuo": True, "birthDate": "2008-05-01"}
     assert call(api_event("POST", "/strict", body=body))[0:2] == (
         200,
-        {"price_cents": 1200, "is_duo": True, "birth_date": "2008-05-01"},
+        {"price_cents": 1200, "is_duo": True, "birth_date": "2008-05-01", "at": None},
     )
 
 
@@ -288,3 +308,14 @@ def test_api_key_callers_carry_their_offerer_and_nothing_else() -> None:
     with pytest.raises(Forbidden):
         caller.require("pro")
     assert caller_of is not None
+
+
+@pytest.mark.parametrize("name", ["from", "to", "eventDate"])
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_booking_tracking_dates_out_of_range_are_refused(name: str, day: str) -> None:
+    from pydantic import ValidationError
+
+    from pass_culture.bookings.tracking import BookingFilters
+
+    with pytest.raises(ValidationError):
+        BookingFilters.model_validate({name: day})

@@ -14,7 +14,7 @@ write): this gate answers early and in order, it does not replace them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
@@ -26,6 +26,7 @@ GROUPS = (BENEFICIARY, PRO, ADMIN)
 F = TypeVar("F", bound=Callable[..., object])
 ResourceKind = Literal["offerer", "venue", "offer", "stock"]
 ACCESS_ATTRIBUTE = "__route_access__"
+MAX_ID_LENGTH = 128  # ids are uuid hex (32), `<offerId>.<n>` or 6-letter countermarks: a longer one names nothing
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,11 @@ def authorize(
     access: Access,
     caller: Caller | None,
     path: Mapping[str, str],
-    query: Mapping[str, str],
+    query: Mapping[str, Sequence[str]],
     directory: Callable[[], OffererDirectory],
 ) -> None:
-    """Raises 401 or 403 as the declaration says; returns when the caller may go on to validation."""
+    """Raises 401 or 403 as the declaration says; returns when the caller may go on to validation. A query parameter
+    given twice names two offerers: the caller must belong to both (the handler reads one of them)."""
     if access.is_public:
         return
     if caller is None:
@@ -173,10 +175,15 @@ def authorize(
     named = access.member_of
     if named is None or (ADMIN in access.groups and ADMIN in caller.groups):
         return  # staff act on any offerer where the route lets them in
-    resource_id = (path if named.source == "path" else query).get(named.parameter)
-    if not resource_id:
-        return  # an optional filter left out: the use case picks among the caller's own offerers
-    offerer_id = resource_id if named.kind == "offerer" else directory().offerer_of(named.kind, resource_id)
+    named_ids = [path[named.parameter]] if named.source == "path" else list(query.get(named.parameter) or [])
+    for resource_id in named_ids:  # none: an optional filter left out, the use case picks among the caller's own
+        _require_member(caller, named.kind, resource_id, directory)
+
+
+def _require_member(
+    caller: Caller, kind: ResourceKind, resource_id: str, directory: Callable[[], OffererDirectory]
+) -> None:
+    offerer_id = resource_id if kind == "offerer" else directory().offerer_of(kind, resource_id)
     if offerer_id is None:
         raise Forbidden(NOT_A_MEMBER, code="NOT_OFFERER_MEMBER")  # the same answer whether the id exists or not
     if caller.api_key_offerer_id is not None:

@@ -30,9 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from pydantic import BaseModel
 
 from pass_culture.access import (
-    ADMIN,
-    BENEFICIARY,
-    PRO,
+    MAX_ID_LENGTH,
     Access,
     Caller,
     OffererDirectory,
@@ -45,9 +43,7 @@ from pass_culture.identity import parse_groups
 
 logger = Logger()
 
-GROUPS = (BENEFICIARY, PRO, ADMIN)
 JSON = "application/json"
-MAX_PATH_ID_LENGTH = 128  # ids are uuid hex, `<offerId>.<n>` or 6-letter countermarks
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["code", "message", "details"],
@@ -145,9 +141,10 @@ class ContractResolver(APIGatewayRestResolver):
         return super()._call_route(route, route_arguments)
 
     def _gate(self, route: Any, access: Access, path: dict[str, str]) -> None:
-        query = self.current_event.query_string_parameters or {}
+        event = self.current_event
+        query = event.multi_value_query_string_parameters or {k: [v] for k, v in event.query_string_parameters.items()}
         authorize(access, identify(self), path, query, self._directory)
-        if any(len(value) > MAX_PATH_ID_LENGTH for value in path.values()):
+        if any(len(value) > MAX_ID_LENGTH for value in path.values()):
             raise NotFound("No such resource.", code="NOT_FOUND")
         if route.dependant.body_params or access.raw_body:
             self._check_body(access.raw_body or JSON)
@@ -354,4 +351,4 @@ def caller_of(app: APIGatewayRestResolver) -> Caller:
     return caller
 
 
-__all__ = ["GROUPS", "ContractResolver", "build_resolver", "caller_of", "error_response", "identify"]
+__all__ = ["ContractResolver", "build_resolver", "caller_of", "error_response", "identify"]

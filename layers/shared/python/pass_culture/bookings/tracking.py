@@ -4,7 +4,7 @@ pass_culture.csv_files)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +18,7 @@ from pass_culture.clock import PARIS, isoformat, paris_midnight
 from pass_culture.csv_files import Cell, SpreadsheetCsv, euro_cell
 from pass_culture.dynamo import Expression
 from pass_culture.errors import BadRequest, Forbidden
+from pass_culture.models import QueryDate
 from pass_culture.subcategories import BY_ID
 
 # `status=` takes the statuses the bookings show (CONFIRMED, USED, REIMBURSED, CANCELLED), in any case; the words of
@@ -51,9 +52,9 @@ class BookingFilters(BaseModel):
         description="the status the bookings show: CONFIRMED, USED, REIMBURSED or CANCELLED (any case)",
     )
     # The period applies to the status's date (booked, used, reimbursed, cancelled); days are Europe/Paris.
-    period_from: date | None = Field(default=None, alias="from")
-    period_to: date | None = Field(default=None, alias="to")
-    event_date: date | None = Field(default=None, alias="eventDate")
+    period_from: QueryDate | None = Field(default=None, alias="from")
+    period_to: QueryDate | None = Field(default=None, alias="to")
+    event_date: QueryDate | None = Field(default=None, alias="eventDate")
 
     @field_validator("status", mode="before")
     @classmethod

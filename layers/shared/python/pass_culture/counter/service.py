@@ -73,6 +73,9 @@ def counter_view(booking: Booking) -> dict[str, Any]:
     }
 
 
+COUNT_ATTEMPTS = 3  # reads of a contended window before a failed look-up is answered 429
+
+
 class CounterService:
     def __init__(self, counter: CounterRepository, bookings: BookingsRepository, clock: Clock) -> None:
         self._counter = counter
@@ -123,17 +126,18 @@ class CounterService:
             raise too_many_failures(wait)
 
     def _failed(self, logs: list[FailureLog], now: datetime, error: DomainError) -> NoReturn:
-        """Counts the failed look-up, then answers it; 429 instead when the caller is over the limit."""
-        self._refuse_if_blocked(logs, now)
-        try:
-            self._counter.count_failure(logs, now)
-        except FailureRefused as refused:
-            window, at = self._counter.window, now.timestamp()
-            # The refusing windows are full now (or changed since read): wait until the oldest failures leave them.
-            refusing = [log for log in logs if log.bucket in refused.buckets]
-            wait = max((window.retry_after(window.filled(log.counts, at), at) for log in refusing), default=1)
-            raise too_many_failures(max(wait, 1)) from None
-        raise error
+        """Counts the failed look-up, then answers it; 429 instead when the caller is over the limit. A write refused
+        because another failure of the same offerer changed the window since it was read is tried again on the
+        window as it is now, so a race between two callers is not taken for a full window."""
+        for _attempt in range(COUNT_ATTEMPTS):
+            self._refuse_if_blocked(logs, now)
+            try:
+                self._counter.count_failure(logs, now)
+            except FailureRefused:
+                logs = self._counter.logs([log.bucket for log in logs])
+                continue
+            raise error
+        raise too_many_failures(1)  # still racing after COUNT_ATTEMPTS reads: a second is enough to settle
 
     def look_up(self, caller: Caller, token: str) -> dict[str, Any]:
         booking, _ = self._find(caller, token, CounterAction.LOOK_UP)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints
-from pydantic.config import JsonDict
+from pydantic import Field, StringConstraints, model_validator
 
-from pass_culture.models import CamelInput, CamelModel, Instant, InstantInput
+from pass_culture.models import CamelInput, CamelModel, Instant, InstantInput, Omittable
 
 MAX_PRICE_CENTS = 300_00
 MAX_QUANTITY = 1_000_000
@@ -16,23 +15,6 @@ Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, p
 EmailText = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ]
-
-
-def _not_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("null is not a value here: leave the field out to keep it")
-    return value
-
-
-def _not_null_schema(schema: JsonDict) -> None:
-    alternatives = [a for a in schema.pop("anyOf", []) if a != {"type": "null"}]  # type: ignore[union-attr]
-    if len(alternatives) == 1:
-        schema.update(alternatives[0])  # type: ignore[arg-type]
-    schema.pop("default", None)
-
-
-# A PATCH body's field that may be left out (unchanged) but is never null: null would be written as the value.
-NotNull = BeforeValidator(_not_null)
 
 
 class VenueSnapshot(CamelModel):
@@ -110,16 +92,16 @@ class CreateOfferInput(CamelInput):
 
 
 class UpdateOfferInput(CamelInput):
-    name: Name | None = None
-    description: Annotated[str | None, NotNull] = Field(
-        default=None, max_length=10_000, json_schema_extra=_not_null_schema
-    )
+    """A PATCH: a field left out is unchanged; `url`, `bookingEmail` and `withdrawalDetails` may be null (removed)."""
+
+    name: Omittable[Name] = None
+    description: Omittable[str] = Field(default=None, max_length=10_000)
     url: Url | None = None
-    is_duo: bool | None = None
+    is_duo: Omittable[bool] = None
     booking_email: EmailText | None = None
     withdrawal_details: str | None = Field(default=None, max_length=1000)
-    is_active: bool | None = None
-    is_featured: bool | None = None
+    is_active: Omittable[bool] = None
+    is_featured: Omittable[bool] = None
 
 
 class CreateStockInput(CamelInput):
@@ -130,16 +112,18 @@ class CreateStockInput(CamelInput):
 
 
 class UpdateStockInput(CamelInput):
-    price_cents: Annotated[int | None, NotNull] = Field(
-        default=None, ge=0, le=MAX_PRICE_CENTS, json_schema_extra=_not_null_schema
-    )
+    price_cents: Omittable[int] = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
     # Left out: unchanged. Unlimited is said explicitly (`unlimited: true`), never with a null quantity.
-    quantity: Annotated[int | None, NotNull] = Field(
-        default=None, ge=0, le=MAX_QUANTITY, json_schema_extra=_not_null_schema
-    )
+    quantity: Omittable[int] = Field(default=None, ge=0, le=MAX_QUANTITY)
     unlimited: bool = False
     booking_limit_datetime: InstantInput | None = None
     beginning_datetime: InstantInput | None = None
+
+    @model_validator(mode="after")
+    def _quantity_or_unlimited(self) -> UpdateStockInput:
+        if self.unlimited and self.quantity is not None:
+            raise ValueError("give either a quantity or unlimited: true, not both")
+        return self
 
 
 class ImageUploadInput(CamelInput):

@@ -162,8 +162,6 @@ class OffersService:
     def update_offer(self, caller: Caller, offer_id: str, data: UpdateOfferInput) -> dict[str, Any]:
         user_id, offer = self._offer_for_pro(caller, offer_id)
         changes = data.model_dump(by_alias=True, exclude_unset=True, mode="json")
-        if any(value is None for name, value in changes.items() if name in ("name", "isActive", "isFeatured", "isDuo")):
-            raise BadRequest("name, isActive, isFeatured and isDuo cannot be null.", code="BAD_REQUEST")
         check_offer_fits(
             subcategory_of(offer.subcategory_id),
             url=changes.get("url", offer.url),

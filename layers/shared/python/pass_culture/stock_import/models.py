@@ -4,9 +4,9 @@ EAN, a missing or negative `available`) is skipped and counted in the run's repo
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from pass_culture.models import CamelInput
 
@@ -31,13 +31,7 @@ class StockProviderInput(CamelInput):
     prices_in_cents: bool = False
 
 
-class PushedStockRow(CamelInput):
-    model_config = ConfigDict(extra="ignore")  # a provider's rows may carry more than these three fields
-
-    ref: str | None = Field(default=None, max_length=40)
-    available: int | None = None
-    price: float | None = None
-
-
 class StockPushInput(CamelInput):
-    stocks: list[PushedStockRow] = Field(max_length=MAX_PUSHED_ROWS)
+    # Each row is `{"ref": EAN-13, "available": int >= 0, "price": number}` in the provider format; rows are judged
+    # one by one by the import's rules, so a bad row is counted in the report, never a 400 for the whole push.
+    stocks: list[dict[str, Any]] = Field(max_length=MAX_PUSHED_ROWS)
