@@ -1,0 +1,82 @@
+"""The stock import's rules for one line of a provider's feed (domain.md, "Stock import"). Pure.
+
+A line is `{"ref": EAN-13, "available": int >= 0, "price": number}`, prices in euros unless the provider is set to
+cents. A bad line is never fatal: it is rejected with a reason, counted and listed in the run's report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from stdnum.ean import compact as ean_compact
+from stdnum.ean import is_valid as ean_is_valid
+
+from pass_culture.offers.models import MAX_PRICE_CENTS, MAX_QUANTITY
+
+
+class Rejection(StrEnum):
+    MISSING_REF = "MISSING_REF"
+    BAD_EAN = "BAD_EAN"
+    MISSING_AVAILABLE = "MISSING_AVAILABLE"
+    NEGATIVE_AVAILABLE = "NEGATIVE_AVAILABLE"
+    BAD_AVAILABLE = "BAD_AVAILABLE"  # not a whole number, or past the pass Culture quota
+    BAD_PRICE = "BAD_PRICE"  # not a number, negative, or above the 300 € a stock may cost
+    MISSING_PRICE = "MISSING_PRICE"  # and the catalogue has none for the book
+
+
+@dataclass(frozen=True)
+class FeedLine:
+    """A line that passed the shape rules. `price_cents` None: take the catalogue's price, if it has one."""
+
+    ean: str
+    available: int
+    price_cents: int | None
+
+
+def read_line(raw: Any, *, prices_in_cents: bool) -> FeedLine | Rejection:
+    if not isinstance(raw, dict):
+        return Rejection.MISSING_REF
+    ref = raw.get("ref")
+    if ref is None or (isinstance(ref, str) and not ref.strip()):
+        return Rejection.MISSING_REF
+    ean = ean_compact(str(ref)) if isinstance(ref, str | int) and not isinstance(ref, bool) else ""
+    if len(ean) != 13 or not ean_is_valid(ean):
+        return Rejection.BAD_EAN
+    available = raw.get("available")
+    if available is None:
+        return Rejection.MISSING_AVAILABLE
+    whole = isinstance(available, int) or (isinstance(available, float) and available.is_integer())
+    if isinstance(available, bool) or not whole:
+        return Rejection.BAD_AVAILABLE
+    if available < 0:
+        return Rejection.NEGATIVE_AVAILABLE
+    if available > MAX_QUANTITY:
+        return Rejection.BAD_AVAILABLE
+    price = raw.get("price")
+    if price is None:
+        return FeedLine(ean, int(available), None)
+    cents = price_in_cents(price, prices_in_cents=prices_in_cents)
+    return Rejection.BAD_PRICE if cents is None else FeedLine(ean, int(available), cents)
+
+
+def price_in_cents(price: Any, *, prices_in_cents: bool) -> int | None:
+    """The price as integer cents, rounded half up from euros; None when it is not a price a stock may have."""
+    if isinstance(price, bool) or not isinstance(price, int | float | str):
+        return None
+    try:
+        amount = Decimal(str(price).strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite():
+        return None
+    cents = amount if prices_in_cents else amount * 100
+    rounded = int(cents.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return rounded if 0 <= rounded <= MAX_PRICE_CENTS else None
+
+
+def stock_quantity(available: int, booked: int) -> int:
+    """What the shop has on its shelf plus what pass Culture users already booked (and will collect)."""
+    return available + booked

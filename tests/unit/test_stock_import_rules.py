@@ -1,0 +1,70 @@
+"""One line of a provider's feed: read, or rejected with its reason — never fatal (domain.md, "Stock import")."""
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pass_culture.stock_import.rules import FeedLine, Rejection, price_in_cents, read_line, stock_quantity
+
+BOOK = "9782070360024"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ({"ref": BOOK, "available": 3, "price": 8.9}, FeedLine(BOOK, 3, 890)),
+        ({"ref": int(BOOK), "available": 0, "price": "12,50"}, FeedLine(BOOK, 0, 1250)),
+        ({"ref": f" {BOOK} ", "available": 2.0}, FeedLine(BOOK, 2, None)),  # price: the catalogue's
+        ({"available": 3, "price": 8.9}, Rejection.MISSING_REF),
+        ({"ref": "", "available": 3}, Rejection.MISSING_REF),
+        ("not a line", Rejection.MISSING_REF),
+        ({"ref": "9782070360025", "available": 3}, Rejection.BAD_EAN),  # wrong check digit
+        ({"ref": "97820703600", "available": 3}, Rejection.BAD_EAN),
+        ({"ref": True, "available": 3}, Rejection.BAD_EAN),
+        ({"ref": BOOK, "price": 8.9}, Rejection.MISSING_AVAILABLE),
+        ({"ref": BOOK, "available": -1}, Rejection.NEGATIVE_AVAILABLE),
+        ({"ref": BOOK, "available": 1.5}, Rejection.BAD_AVAILABLE),
+        ({"ref": BOOK, "available": "3"}, Rejection.BAD_AVAILABLE),
+        ({"ref": BOOK, "available": True}, Rejection.BAD_AVAILABLE),
+        ({"ref": BOOK, "available": 10**12}, Rejection.BAD_AVAILABLE),
+        ({"ref": BOOK, "available": float("inf")}, Rejection.BAD_AVAILABLE),
+        ({"ref": BOOK, "available": float("nan")}, Rejection.BAD_AVAILABLE),
+        ({"ref": BOOK, "available": 1, "price": float("inf")}, Rejection.BAD_PRICE),
+        ({"ref": BOOK, "available": 1, "price": -1}, Rejection.BAD_PRICE),
+        ({"ref": BOOK, "available": 1, "price": 300.01}, Rejection.BAD_PRICE),
+        ({"ref": BOOK, "available": 1, "price": "cher"}, Rejection.BAD_PRICE),
+        ({"ref": BOOK, "available": 1, "price": float("nan")}, Rejection.BAD_PRICE),
+    ],
+)
+def test_a_line_is_read_or_rejected_with_its_reason(line: Any, expected: FeedLine | Rejection) -> None:
+    assert read_line(line, prices_in_cents=False) == expected
+
+
+def test_prices_in_cents_when_the_provider_says_so() -> None:
+    assert read_line({"ref": BOOK, "available": 1, "price": 890}, prices_in_cents=True) == FeedLine(BOOK, 1, 890)
+    assert price_in_cents(8.905, prices_in_cents=False) == 891  # half up, on the decimal text, not the float
+    assert price_in_cents(0, prices_in_cents=False) == 0  # free is a price
+
+
+@given(st.integers(min_value=0, max_value=30_000))
+def test_euros_and_cents_agree(cents: int) -> None:
+    assert price_in_cents(f"{cents // 100}.{cents % 100:02d}", prices_in_cents=False) == cents
+    assert price_in_cents(cents, prices_in_cents=True) == cents
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["ref", "available", "price", "x"]),
+        st.none() | st.integers() | st.floats() | st.text() | st.booleans(),
+    )
+)
+def test_no_line_whatever_it_holds_raises(line: dict[str, Any]) -> None:
+    read_line(line, prices_in_cents=False)
+    read_line(line, prices_in_cents=True)
+
+
+def test_the_stock_counts_the_shelf_and_what_is_booked() -> None:
+    assert stock_quantity(available=4, booked=2) == 6
+    assert stock_quantity(available=0, booked=1) == 1  # a booking made before the import keeps its place
