@@ -166,3 +166,96 @@ class StreamPoller:
             self.delivered += first
             records = records[first:]
         self._on_failure(records, "retries exhausted")
+
+
+class QueuePoller:
+    """Lambda's SQS event source mapping: receives a batch, invokes the function with Lambda's SQS event, deletes
+    what succeeded. With `ReportBatchItemFailures`, the messages the function names stay in the queue; a function
+    error leaves the whole batch. A message that stays comes back when its visibility timeout ends, and the queue's
+    redrive policy moves it to its DLQ after `maxReceiveCount` receives, as SQS does.
+
+    Locally a received message is hidden for `visibility_seconds` (a few seconds) rather than the queue's timeout,
+    so a retry shows within a test; in AWS the queue's VisibilityTimeout applies."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        function: FunctionPool,
+        *,
+        batch_size: int,
+        visibility_seconds: int = 3,
+        interval: float = 0.2,
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._queue_arn = queue_arn
+        self._function = function
+        self._batch_size = max(1, min(batch_size, 10))
+        self._visibility = visibility_seconds
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="queue-poller", daemon=True)
+        self.delivered = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and timeout > 0:
+            self._thread.join(timeout=timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(
+                    QueueUrl=self._queue_url,
+                    MaxNumberOfMessages=self._batch_size,
+                    VisibilityTimeout=self._visibility,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+            except Exception:  # the embedded AWS is stopping, or a passing fault: try again
+                if self._stop.is_set():
+                    return
+                log.exception("receiving from %s failed", self._queue_url)
+                self._stop.wait(1)
+                continue
+            if not messages:
+                self._stop.wait(self._interval)
+                continue
+            self._deliver(messages)
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        records = [sqs_record(message, self._queue_arn) for message in messages]
+        try:
+            answer = self._function.invoke({"Records": records}) or {}
+        except Exception as error:  # the function failed as a whole: every message comes back after its timeout
+            if not (isinstance(error, FunctionError) and error.type == "Runtime.Stopping"):
+                log.warning("queue batch failed: %s", error)
+            return
+        failed = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            entries = [
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])
+            ]
+            self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        self.delivered += len(done)
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """One record of Lambda's SQS event, as the event source mapping builds it from a received message."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3] if queue_arn.count(":") >= 5 else "eu-west-3",
+    }

@@ -15,7 +15,7 @@ from urllib.request import urlopen
 from chalice.config import Config
 from chalice.local import LocalDevServer, ThreadedHTTPServer
 
-from infra.local.background import Scheduler, StreamPoller
+from infra.local.background import QueuePoller, Scheduler, StreamPoller
 from infra.local.embedded_aws import EmbeddedAws, Provisioned, function_environment, provision
 from infra.local.gateway import LocalApi, request_handler_class
 from infra.local.local_routes import LocalRoutes
@@ -44,6 +44,7 @@ class LocalStack:
         self._server: LocalDevServer | None = None
         self._scheduler: Scheduler | None = None
         self._poller: StreamPoller | None = None
+        self._queue_pollers: list[QueuePoller] = []
         self.provisioned: Provisioned | None = None
 
     @property
@@ -139,6 +140,18 @@ class LocalStack:
                     on_failure=on_failure,
                 )
                 self._poller.start()
+            for source in function.queue_events:
+                queue_arn = str(self.provisioned.resolver.resolve(source["Queue"]))
+                queue_url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+                poller = QueuePoller(
+                    self.aws.client("sqs"),
+                    queue_url,
+                    queue_arn,
+                    self.functions[function.logical_id],
+                    batch_size=int(source.get("BatchSize", 10)),
+                )
+                self._queue_pollers.append(poller)
+                poller.start()
 
     def wait_until_answering(self) -> None:
         with urlopen(f"{self.url}/health", timeout=10) as answer:  # noqa: S310 - loopback
@@ -155,6 +168,8 @@ class LocalStack:
             self._scheduler.stop()
         if self._poller:
             self._poller.stop(timeout=0)
+        for poller in self._queue_pollers:
+            poller.stop(timeout=0)
         for pool in self.functions.values():
             pool.begin_stop()
         servers = [threading.Thread(target=self.aws.stop, name="stop-aws", daemon=True)]

@@ -162,3 +162,40 @@ def test_the_poller_keeps_reading_after_a_failed_transaction(moto_stack: Any) ->
     poller.stop()
     keys = [r["dynamodb"]["Keys"]["PK"]["S"] for e in function.events for r in e["Records"]]
     assert keys == ["BOOKING#before", "BOOKING#after"]
+
+
+class QueueFunction:
+    """Stands in for an SQS-triggered function: reports the messages whose body says `fail` as failures."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+
+    def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
+        records = event["Records"]
+        assert all(r["eventSource"] == "aws:sqs" and r["eventSourceARN"].endswith("StockImportQueue") for r in records)
+        self.bodies += [r["body"] for r in records]
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records if r["body"] == "fail"]}
+
+
+def test_queue_messages_reach_the_function_and_failures_end_in_the_dlq(moto_stack: Any) -> None:
+    from infra.local.background import QueuePoller
+
+    sqs = moto_stack.clients.client("sqs")
+    queue_url, dlq_url = moto_stack.ref("StockImportQueue"), moto_stack.ref("StockImportDLQ")
+    for body in ("venue-1", "fail", "venue-2"):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+    function = QueueFunction()
+    poller = QueuePoller(
+        sqs, queue_url, moto_stack.attribute("StockImportQueue", "Arn"), function,  # type: ignore[arg-type]
+        batch_size=5, visibility_seconds=1, interval=0.05,
+    )  # fmt: skip
+    poller.start()
+    deadline = time.monotonic() + 30
+    dead: list[Any] = []
+    while time.monotonic() < deadline and not dead:
+        dead = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+        time.sleep(0.2)
+    poller.stop()
+    assert [m["Body"] for m in dead] == ["fail"]  # after the queue's maxReceiveCount receives
+    assert function.bodies.count("venue-1") == function.bodies.count("venue-2") == 1  # done once, deleted
+    assert function.bodies.count("fail") >= 2
