@@ -106,6 +106,7 @@ bench: bootstrap
 	$(UV) run --frozen python -m infra.bench.cold_start
 	$(UV) run --frozen python -m infra.bench.export
 	$(UV) run --frozen python -m infra.bench.search
+	$(UV) run --frozen python -m infra.bench.stock_import
 
 # The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
 requirements: bootstrap

@@ -1,6 +1,4 @@
-"""Offers API: offer and stock CRUD for pros, the book catalogue, search around a point for everyone (issue #4).
-The stock import routes arrive with the stock import issue: until then they check who calls and the body, then
-answer 501."""
+"""Offers API: offer and stock CRUD for pros, the book catalogue, search around a point for everyone (issue #4)."""
 
 from functools import cache
 from typing import Annotated, Any
@@ -12,7 +10,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.access import ADMIN, PRO, allow, offer_in_path, stock_in_path, venue_in_path
 from pass_culture.accounts.ownership import build_ownership_repository
-from pass_culture.errors import NotImplementedYet
 from pass_culture.http import IdempotencyKey, build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
 from pass_culture.offers.models import (
@@ -23,7 +20,6 @@ from pass_culture.offers.models import (
     UpdateStockInput,
 )
 from pass_culture.offers.service import OffersService, SearchQuery, build_offers_service
-from pass_culture.stock_import.models import StockProviderInput, StockPushInput
 
 logger = Logger()
 app = build_resolver(cache(build_ownership_repository))
@@ -103,18 +99,6 @@ def venue_offers(venueId: str, limit: Limit = 20, cursor: str | None = None) -> 
 @allow(ADMIN, raw_body="text/csv")
 def load_catalogue() -> dict[str, Any]:
     return service().load_catalogue(caller_of(app), app.current_event.decoded_body or "")
-
-
-@app.put("/venues/<venueId>/stock-provider")
-@allow(PRO, member_of=venue_in_path(), errors=(501,))
-def connect_stock_provider(venueId: str, body: StockProviderInput) -> None:  # noqa: N803
-    raise NotImplementedYet("The stock import arrives with its own issue.")
-
-
-@app.post("/venues/<venueId>/stocks/import", status_code=202)
-@allow(PRO, api_key=True, member_of=venue_in_path(), errors=(501,))
-def push_stocks(venueId: str, body: StockPushInput) -> None:  # noqa: N803
-    raise NotImplementedYet("The stock import arrives with its own issue.")
 
 
 @logger.inject_lambda_context

@@ -1,19 +1,20 @@
-"""Scheduled job 'stock-import': Lists the venues connected to a stock provider and queues one import per venue.
-
-Its use case arrives with a later issue: until then the job checks its event, then refuses to run (501)."""
+"""Scheduled job 'stock-import' (daily, 01:00 Europe/Paris): lists the venues connected to a stock provider (an
+index, never a Scan) and queues one import per venue; the worker imports each one."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pass_culture.errors import NotImplementedYet
 from pass_culture.jobs import JobEvent, scheduled_job
+from pass_culture.stock_import.queue import build_import_queue
+from pass_culture.stock_import.service import build_stock_importer
 
 logger = Logger()
 
 
 def import_stocks(job: JobEvent) -> dict[str, Any]:
-    raise NotImplementedYet("The 'stock-import' job is not built yet.")
+    venues = build_stock_importer().connected_venues()
+    return {"venuesQueued": build_import_queue().send(venues, job.time)}
 
 
 lambda_handler = scheduled_job("stock-import", import_stocks, logger)

@@ -1,6 +1,8 @@
-"""Stock import worker: one SQS message = one venue to import. Partial batch failures are reported so only the
-failed venues are retried (then dead-lettered). The import itself arrives with the stock import issue."""
+"""Stock import worker: one SQS message = one venue to import from its provider, page by page, checkpointed.
+A provider failure fails the message (retried, then dead-lettered) and the other venues go on; a run that nears
+the function's deadline re-queues its venue and the next invocation resumes from the checkpoint."""
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -9,16 +11,39 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pass_culture.errors import NotImplementedYet
+from pass_culture.stock_import.queue import MAX_RECEIVES, ImportQueue, build_import_queue, parse_request
+from pass_culture.stock_import.service import StockImporter, build_stock_importer
+from pass_culture.stock_import.worker import import_venue
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
+SAFETY_MARGIN_MS = 300_000  # a page may take 4 × 60 s with its retries: stop starting pages 5 minutes before the end
 
 
-def import_venue(record: SQSRecord) -> None:
-    raise NotImplementedYet("The stock import is not built yet.")
+@cache
+def importer() -> StockImporter:
+    return build_stock_importer()
+
+
+@cache
+def queue() -> ImportQueue:
+    return build_import_queue()
+
+
+def handle(record: SQSRecord, context: LambdaContext) -> None:
+    request = parse_request(record.body)
+    report = import_venue(
+        importer(),
+        queue(),
+        request,
+        deadline_reached=lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS,
+        last_attempt=int(record.attributes.approximate_receive_count) >= MAX_RECEIVES,
+    )
+    logger.info("stock import", extra={"venue_id": request.venue_id, "status": report.get("status")})
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=import_venue, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=lambda record: handle(record, context), processor=processor, context=context
+    )

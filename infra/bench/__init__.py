@@ -2,10 +2,54 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.request import urlopen
 
 if TYPE_CHECKING:
     from pass_culture.dynamo import Table
+
+# moto's server, with the local stack's transactions when `patched` (infra/local/moto_transactions.py).
+SERVE_MOTO = (
+    "import sys\n"
+    "if sys.argv[1] == 'patched':\n"
+    "    from infra.local import moto_transactions; moto_transactions.install()\n"
+    "from moto.server import main; main(['-H', '127.0.0.1', '-p', sys.argv[2]])"
+)
+
+
+@contextmanager
+def moto_server(*, patched: bool) -> Iterator[str]:
+    """moto's server in another process on a free loopback port (so memory figures are the benchmark's own); boto3's
+    default clients of this process (and of its children) reach it through AWS_ENDPOINT_URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t", AWS_DEFAULT_REGION="eu-west-3", AWS_ENDPOINT_URL=endpoint
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE_MOTO, "patched" if patched else "plain", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.terminate()
 
 
 def template_table() -> tuple[Any, Table]:

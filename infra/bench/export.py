@@ -5,42 +5,20 @@ own); moto's index queries scan its whole table, so AWS answers faster than the 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
-from urllib.request import urlopen
+
+from infra.bench import moto_server
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bookings", type=int, default=10_000)
     arguments = parser.parse_args()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    endpoint = f"http://127.0.0.1:{port}"
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t", AWS_DEFAULT_REGION="eu-west-3", AWS_ENDPOINT_URL=endpoint
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
-                break
-            except OSError:
-                time.sleep(0.1)
+    with moto_server(patched=False):  # the export only reads: moto as it comes
         return run(arguments.bookings)
-    finally:
-        server.terminate()
 
 
 def run(count: int) -> int:

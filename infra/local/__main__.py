@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from infra.local.seed import seed
+from infra.local.seed import fake_stock_software, seed
 from infra.local.stack import LocalStack
 
 STOP_DEADLINE_SECONDS = 4.0  # from Ctrl-C to the process gone, whatever the data
@@ -77,12 +77,22 @@ def main(stopper: Stopper) -> int:
         stack.start()
         if stopper.requested.is_set():
             return 0
-        logins = [] if arguments.no_seed else seed(stack)
+        seeded = None if arguments.no_seed else seed(stack)
+        provider = None if seeded is None else fake_stock_software(stack, seeded)
         stack.wait_until_answering()
         print(f"pass Culture local stack ready on {stack.url} ({time.perf_counter() - started:.1f} s)", flush=True)
         print(f"  API docs: {stack.url}/docs   embedded AWS: {stack.aws.endpoint}   logs: {stack.log_dir}")
-        for login in logins:
+        for login in seeded.logins if seeded else []:
             print(f"  login {login.group:<11} {login.email:<42} password {login.password}  ({login.description})")
+        if seeded is not None and provider is not None:
+            print(
+                f"  stock software (fake, 300 lines for the bookshop's SIRET {seeded.bookshop_siret}):"
+                " connect it as the bookseller with"
+                f"\n    PUT {stack.url}/venues/{seeded.bookshop_venue_id}/stock-provider"
+                f' {{"provider": "titelive", "baseUrl": "{provider.base_url}"}}'
+                f"\n    then POST {stack.url}/_local/jobs/stock-import and read GET"
+                f" /venues/{seeded.bookshop_venue_id}/stock-imports"
+            )
         print("  Ctrl-C stops everything; the next start is clean (data lives in memory).", flush=True)
         stopper.requested.wait()
     finally:

@@ -3,6 +3,7 @@ functions subscribed to it (moto stores both, and triggers nothing)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -174,8 +175,9 @@ class QueuePoller:
     error leaves the whole batch. A message that stays comes back when its visibility timeout ends, and the queue's
     redrive policy moves it to its DLQ after `maxReceiveCount` receives, as SQS does.
 
-    Locally a received message is hidden for `visibility_seconds` (a few seconds) rather than the queue's timeout,
-    so a retry shows within a test; in AWS the queue's VisibilityTimeout applies."""
+    A received message stays hidden for the queue's own VisibilityTimeout while the function runs (as in AWS: a
+    long run is never delivered twice). Only the wait before a retry is shortened: a failed message is made visible
+    again after `retry_seconds` (a few seconds, so a retry shows within a test) instead of when its timeout ends."""
 
     def __init__(
         self,
@@ -185,7 +187,7 @@ class QueuePoller:
         function: FunctionPool,
         *,
         batch_size: int,
-        visibility_seconds: int = 3,
+        retry_seconds: int = 3,
         interval: float = 0.2,
     ) -> None:
         self._sqs = sqs
@@ -193,7 +195,7 @@ class QueuePoller:
         self._queue_arn = queue_arn
         self._function = function
         self._batch_size = max(1, min(batch_size, 10))
-        self._visibility = visibility_seconds
+        self._retry_seconds = retry_seconds
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="queue-poller", daemon=True)
@@ -213,7 +215,6 @@ class QueuePoller:
                 messages = self._sqs.receive_message(
                     QueueUrl=self._queue_url,
                     MaxNumberOfMessages=self._batch_size,
-                    VisibilityTimeout=self._visibility,
                     AttributeNames=["All"],
                     MessageAttributeNames=["All"],
                 ).get("Messages", [])
@@ -232,11 +233,14 @@ class QueuePoller:
         records = [sqs_record(message, self._queue_arn) for message in messages]
         try:
             answer = self._function.invoke({"Records": records}) or {}
-        except Exception as error:  # the function failed as a whole: every message comes back after its timeout
-            if not (isinstance(error, FunctionError) and error.type == "Runtime.Stopping"):
-                log.warning("queue batch failed: %s", error)
+        except Exception as error:  # the function failed as a whole: every message comes back
+            if isinstance(error, FunctionError) and error.type == "Runtime.Stopping":
+                return
+            log.warning("queue batch failed: %s", error)
+            self._retry_soon(messages)
             return
         failed = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])}
+        self._retry_soon([m for m in messages if m["MessageId"] in failed])
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             entries = [
@@ -244,6 +248,15 @@ class QueuePoller:
             ]
             self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
         self.delivered += len(done)
+
+    def _retry_soon(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            with contextlib.suppress(Exception):  # gone meanwhile: nothing to retry
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self._retry_seconds,
+                )
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from infra.local import moto_transactions
 from infra.local.outbox import Outbox
 from infra.local.template import Resolver, UnresolvedReference
 
@@ -118,6 +119,7 @@ class Provisioned:
 
 def provision(aws: ClientFactory, template: Mapping[str, Any], stack_name: str = "passculture-local") -> Provisioned:
     """Creates every resource of the template that has a local counterpart, in dependency order."""
+    moto_transactions.install()  # transactions at AWS's cost (see the module)
     resolver = Resolver(
         template,
         pseudo={
@@ -247,4 +249,5 @@ def _email_identity(aws: ClientFactory, logical_id: str, name: str, p: dict[str,
 def function_environment(raw: Mapping[str, Any], provisioned: Provisioned, aws: EmbeddedAws) -> dict[str, str]:
     """A function's environment as the template sets it, plus what reaches the embedded AWS."""
     resolved = {name: str(provisioned.resolver.resolve(value)) for name, value in raw.items()}
-    return {**resolved, **aws.environment(), "POWERTOOLS_TRACE_DISABLED": "true", "TZ": "UTC"}
+    local = {"POWERTOOLS_TRACE_DISABLED": "true", "TZ": "UTC", "ALLOW_LOOPBACK_PROVIDERS": "true"}
+    return {**resolved, **aws.environment(), **local}

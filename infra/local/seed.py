@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from stdnum import luhn
 
@@ -47,7 +48,14 @@ def siret(siren_: str, nic_prefix: str) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def seed(stack: LocalStack) -> list[Login]:
+@dataclass(frozen=True)
+class Seeded:
+    logins: list[Login]
+    bookshop_venue_id: str
+    bookshop_siret: str
+
+
+def seed(stack: LocalStack) -> Seeded:
     assert stack.provisioned is not None
     table = dynamo.Table(stack.aws.client("dynamodb"), str(stack.provisioned.ref("Table")))
     identity = CognitoIdentityProvider(stack.aws.client("cognito-idp"), str(stack.provisioned.ref("UserPool")))
@@ -163,4 +171,24 @@ def seed(stack: LocalStack) -> list[Login]:
             postal_code="75011",
         ),
     )
-    return [admin, bookseller, librarian, young]
+    assert bookshop_venue.siret is not None
+    return Seeded([admin, bookseller, librarian, young], bookshop_venue.id, bookshop_venue.siret)
+
+
+def fake_stock_software(stack: LocalStack, seeded: Seeded) -> Any:
+    """The bookshop's stock software, faked on loopback (infra/local/fake_provider.py): a generated feed of 300
+    lines for its SIRET, whose books are loaded into the catalogue. Returns the running FakeProvider."""
+    from infra.local.fake_provider import FakeProvider, generate_feed
+
+    assert stack.provisioned is not None
+    feed = generate_feed(seed=2026, size=300)
+    table = dynamo.Table(stack.aws.client("dynamodb"), str(stack.provisioned.ref("Table")))
+    offers = OffersService(
+        OffersRepository(table), ImageUploads(stack.aws.client("s3"), stack.files_bucket), SystemClock()
+    )
+    admin = Caller(user_id="seed", email=None, groups=frozenset({"admin"}))
+    offers.load_catalogue(admin, feed.catalogue_csv())
+    provider = FakeProvider()
+    provider.start()
+    provider.add_venue(seeded.bookshop_siret, feed.lines)
+    return provider

@@ -157,6 +157,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("PUT", "/venues/{venueId}/stock-provider"): Example(
         body=lambda _: {"provider": "titelive", "baseUrl": "https://stocks.example/api"}, invalid_body=INVALID_JSON
     ),
+    ("DELETE", "/venues/{venueId}/stock-provider"): Example(),
+    ("GET", "/venues/{venueId}/stock-imports"): Example(invalid_query={"limit": "0"}),
     ("POST", "/venues/{venueId}/stocks/import"): Example(
         body=lambda _: {"stocks": [{"ref": "9782070360024", "available": 2, "price": 8.9}]}, invalid_body=INVALID_JSON
     ),

@@ -187,7 +187,7 @@ def test_queue_messages_reach_the_function_and_failures_end_in_the_dlq(moto_stac
     function = QueueFunction()
     poller = QueuePoller(
         sqs, queue_url, moto_stack.attribute("StockImportQueue", "Arn"), function,  # type: ignore[arg-type]
-        batch_size=5, visibility_seconds=1, interval=0.05,
+        batch_size=5, retry_seconds=1, interval=0.05,
     )  # fmt: skip
     poller.start()
     deadline = time.monotonic() + 30
@@ -199,3 +199,30 @@ def test_queue_messages_reach_the_function_and_failures_end_in_the_dlq(moto_stac
     assert [m["Body"] for m in dead] == ["fail"]  # after the queue's maxReceiveCount receives
     assert function.bodies.count("venue-1") == function.bodies.count("venue-2") == 1  # done once, deleted
     assert function.bodies.count("fail") >= 2
+
+
+def test_a_message_is_hidden_for_as_long_as_its_function_runs(moto_stack: Any) -> None:
+    """The queue's own visibility timeout hides a message during a run longer than the local retry delay: a long
+    stock import is never delivered to a second worker meanwhile (AWS: 5400 s for a 900 s function)."""
+    from infra.local.background import QueuePoller
+
+    class SlowFunction(QueueFunction):
+        def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
+            time.sleep(2.5)
+            return super().invoke(event, timeout)
+
+    sqs = moto_stack.clients.client("sqs")
+    queue_url = moto_stack.ref("StockImportQueue")
+    sqs.send_message(QueueUrl=queue_url, MessageBody="venue-slow")
+    function = SlowFunction()
+    poller = QueuePoller(
+        sqs, queue_url, moto_stack.attribute("StockImportQueue", "Arn"), function,  # type: ignore[arg-type]
+        batch_size=1, retry_seconds=1, interval=0.05,
+    )  # fmt: skip
+    poller.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and poller.delivered < 1:
+        time.sleep(0.1)
+    time.sleep(1.5)  # past the retry delay: a message hidden only that long would have come back by now
+    poller.stop()
+    assert function.bodies == ["venue-slow"]

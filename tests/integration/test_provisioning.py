@@ -24,7 +24,9 @@ def test_queues_dead_letter_as_declared(moto_stack: Any) -> None:
     sqs = boto3.client("sqs", region_name="eu-west-3")
     attributes = sqs.get_queue_attributes(QueueUrl=moto_stack.ref("StockImportQueue"), AttributeNames=["All"])
     assert moto_stack.attribute("StockImportDLQ", "Arn") in attributes["Attributes"]["RedrivePolicy"]
-    assert attributes["Attributes"]["VisibilityTimeout"] == "720"
+    # AWS advises a visibility of at least 6 x the consuming function's timeout, so a retried batch never overlaps.
+    worker_timeout = load_template()["Resources"]["StockImportWorkerFunction"]["Properties"]["Timeout"]
+    assert int(attributes["Attributes"]["VisibilityTimeout"]) == 6 * worker_timeout
 
 
 def test_identity_email_and_files(moto_stack: Any) -> None:

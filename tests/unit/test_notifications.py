@@ -105,3 +105,38 @@ def test_an_undone_validation_is_told_and_a_validation_is_not() -> None:
     used = {**BOOKING, "status": "USED"}
     assert [e.kind for e in emails_for_change(used, BOOKING)] == ["booking_validation_undone"]
     assert emails_for_change(BOOKING, used) == []
+
+
+IMPORT_RUNNING = {
+    "entity": "STOCK_IMPORT", "runId": "r1", "venueId": "v1", "provider": "titelive", "status": "RUNNING",
+    "venueName": "Librairie du Marais", "notifyEmail": "resa@librairie.example", "startedAt": "2026-11-23T00:00:00.000Z",
+    "read": 1000, "created": 400, "updated": 0, "rejected": {}, "rejectedLines": [],
+}  # fmt: skip
+
+
+def test_a_stock_import_that_rejects_more_than_5_percent_tells_the_venue_once() -> None:
+    partial = {
+        **IMPORT_RUNNING, "status": "PARTIAL", "rejected": {"BAD_EAN": 40, "UNKNOWN_BOOK": 20},
+        "rejectedLines": [{"ref": "9782070360025", "reason": "BAD_EAN"}, {"ref": None, "reason": "MISSING_REF"}],
+    }  # fmt: skip
+    (email,) = emails_for_change(IMPORT_RUNNING, partial)
+    assert (email.kind, email.to) == ("stock_import_problem", "resa@librairie.example")
+    rendered = render(email.kind, email.context)
+    assert rendered.subject == "Import de stock : 60 lignes refusées pour Librairie du Marais"
+    assert "60 lignes sur 1000 (6,0 %)" in rendered.text
+    assert "- BAD_EAN : 40\n- UNKNOWN_BOOK : 20" in rendered.text
+    assert "- (sans référence) : MISSING_REF" in rendered.text
+    assert "23/11/2026 à 01h00" in rendered.html
+    assert emails_for_change(partial, partial) == []  # the same status again: already told
+    assert emails_for_change(IMPORT_RUNNING, {**partial, "rejected": {"BAD_EAN": 50}}) == []  # 5 %: not more
+    assert emails_for_change(IMPORT_RUNNING, {**IMPORT_RUNNING, "read": 2000}) == []  # a checkpoint
+
+
+def test_a_failed_stock_import_tells_the_venue_why() -> None:
+    failed = {**IMPORT_RUNNING, "status": "FAILED", "failure": "HTTP_5XX", "failureDetail": "503 from the provider"}
+    (email,) = emails_for_change(IMPORT_RUNNING, failed)
+    rendered = render(email.kind, email.context)
+    assert rendered.subject == "Import de stock en échec : Librairie du Marais"
+    assert "a échoué : HTTP_5XX (503 from the provider)" in rendered.text
+    assert "à l'exception des 400 lignes déjà importées" in rendered.text
+    assert emails_for_change({}, {**failed, "notifyEmail": None}) == []  # no address: nobody to tell

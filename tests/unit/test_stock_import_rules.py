@@ -68,3 +68,45 @@ def test_no_line_whatever_it_holds_raises(line: dict[str, Any]) -> None:
 def test_the_stock_counts_the_shelf_and_what_is_booked() -> None:
     assert stock_quantity(available=4, booked=2) == 6
     assert stock_quantity(available=0, booked=1) == 1  # a booking made before the import keeps its place
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_loopback", "allowed"),
+    [
+        ("https://stocks.titelive.example/api", False, True),
+        ("http://stocks.titelive.example/api", False, False),
+        ("https://127.0.0.1:8443/api", False, False),
+        ("https://10.0.0.5/api", False, False),
+        ("https://169.254.169.254/latest", False, False),
+        ("http://127.0.0.1:8765/stocks", False, False),
+        ("http://127.0.0.1:8765/stocks", True, True),
+        ("http://localhost:8765/stocks", True, True),
+        ("http://10.0.0.5/stocks", True, False),
+    ],
+)
+def test_provider_urls_are_https_and_public_except_the_local_fake(
+    url: str, allow_loopback: bool, allowed: bool
+) -> None:
+    from pass_culture.stock_import.rules import provider_url_problem
+
+    assert (provider_url_problem(url, allow_loopback=allow_loopback) is None) is allowed
+
+
+@pytest.mark.parametrize(
+    ("status", "read", "rejected", "alert"),
+    [
+        ("FAILED", 0, 0, True),  # the provider failed: always told
+        ("PARTIAL", 100, 5, False),  # 5 % is not more than 5 %
+        ("PARTIAL", 100, 6, True),
+        ("PARTIAL", 1000, 51, True),
+        ("SUCCESS", 1000, 0, False),
+        ("RUNNING", 100, 90, False),  # not ended: a checkpoint tells nobody
+        ("PARTIAL", 0, 0, False),
+    ],
+)
+def test_the_venue_hears_of_a_failed_run_and_of_more_than_5_percent_rejected(
+    status: str, read: int, rejected: int, alert: bool
+) -> None:
+    from pass_culture.stock_import.rules import run_needs_the_venue
+
+    assert run_needs_the_venue(status=status, read=read, rejected=rejected) is alert

@@ -66,6 +66,13 @@ class RuleRefused(DomainError):
     default_code = "RULE_REFUSED"
 
 
+class PayloadTooLarge(DomainError):
+    """More than the route takes in one call (e.g. lines of a stock push)."""
+
+    status = 413
+    default_code = "PAYLOAD_TOO_LARGE"
+
+
 class UnsupportedMediaType(DomainError):
     """The body is not in the media type the route reads (JSON unless it says otherwise)."""
 

@@ -32,6 +32,9 @@ class Settings(BaseModel):
     aws_region: str = Field(default="eu-west-3", alias="AWS_REGION")
     # Set only outside AWS: every boto3 client talks to this endpoint (moto's server).
     aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+    # Set only by the local stack: a stock provider may then be served over http on loopback (the fake provider).
+    # In AWS a provider's base URL is https, never a loopback or private address.
+    allow_loopback_providers: bool = Field(default=False, alias="ALLOW_LOOPBACK_PROVIDERS")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

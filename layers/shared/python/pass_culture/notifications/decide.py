@@ -9,6 +9,8 @@
 | CONFIRMED -> CANCELLED by the venue      | booking_cancelled_to_beneficiary | the beneficiary             |
 | CONFIRMED -> CANCELLED, expired          | booking_expired_to_venue, booking_expired | both sides            |
 | USED -> CONFIRMED (validation undone)    | booking_validation_undone  | the beneficiary                   |
+| a stock import ends FAILED, or > 5 %     | stock_import_problem       | the venue's booking email         |
+|   of its lines rejected                  |                            |                                   |
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def emails_for_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Em
         return [_bank_account_accepted(new)] if new.get("notifyEmail") else []
     if entity == "BOOKING" and new:
         return _booking_emails(old, new)
+    if entity == "STOCK_IMPORT" and new.get("status") != old.get("status"):
+        return _stock_import_emails(new)
     return []
 
 
@@ -116,3 +120,30 @@ def _bank_account_accepted(account: Mapping[str, Any]) -> EmailToSend:
         to=str(account["notifyEmail"]),
         context={"label": account["label"], "iban": mask_iban(str(account["iban"]))},
     )
+
+
+def _stock_import_emails(report: Mapping[str, Any]) -> list[EmailToSend]:
+    from pass_culture.stock_import.rules import run_needs_the_venue
+
+    rejected = {str(reason): int(count) for reason, count in (report.get("rejected") or {}).items()}
+    read = int(report.get("read") or 0)
+    status = str(report.get("status"))
+    needed = run_needs_the_venue(status=status, read=read, rejected=sum(rejected.values()))
+    if not needed or not report.get("notifyEmail"):
+        return []
+    context = {
+        "venue": report.get("venueName") or "",
+        "provider": report["provider"],
+        "failed": status == "FAILED",
+        "failure": report.get("failure"),
+        "failure_detail": report.get("failureDetail"),
+        "started_at": paris_time(report["startedAt"]),
+        "read": read,
+        "rejected_count": sum(rejected.values()),
+        "rejected_percent": f"{100 * sum(rejected.values()) / read:.1f}".replace(".", ",") if read else "0",
+        "rejected_by_reason": sorted(rejected.items(), key=lambda pair: (-pair[1], pair[0])),
+        "rejected_lines": list(report.get("rejectedLines") or [])[:20],
+        "created": int(report.get("created") or 0),
+        "updated": int(report.get("updated") or 0),
+    }
+    return [EmailToSend("stock_import_problem", str(report["notifyEmail"]), context)]

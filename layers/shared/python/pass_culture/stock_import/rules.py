@@ -80,3 +80,36 @@ def price_in_cents(price: Any, *, prices_in_cents: bool) -> int | None:
 def stock_quantity(available: int, booked: int) -> int:
     """What the shop has on its shelf plus what pass Culture users already booked (and will collect)."""
     return available + booked
+
+
+def provider_url_problem(base_url: str, *, allow_loopback: bool) -> str | None:
+    """Why a provider's base URL may not be called, or None. The import calls it from inside AWS with the venue's
+    token: https only, and never a loopback, private or link-local address (no reaching into our own network) —
+    except a loopback http URL where the settings allow it (the local stack's fake provider)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    loopback = host == "localhost" or (address is not None and address.is_loopback)
+    if loopback and allow_loopback:
+        return None
+    if parts.scheme != "https":
+        return "The provider's base URL must be https."
+    if loopback or (address is not None and (address.is_private or address.is_link_local or address.is_reserved)):
+        return "The provider's base URL must be a public address."
+    return None
+
+
+ALERT_REJECTED_SHARE = Decimal("0.05")  # the venue is emailed past 5 % of its lines rejected
+
+
+def run_needs_the_venue(*, status: str, read: int, rejected: int) -> bool:
+    """An ended run the venue must hear of: its provider failed, or more than 5 % of the lines were rejected."""
+    if status == "FAILED":
+        return True
+    return status in ("SUCCESS", "PARTIAL") and read > 0 and Decimal(rejected) > ALERT_REJECTED_SHARE * read
