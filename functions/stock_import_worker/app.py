@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.settings import get_settings
 from pass_culture.stock_import.queue import MAX_RECEIVES, ImportQueue, build_import_queue, parse_request
 from pass_culture.stock_import.service import StockImporter, build_stock_importer
 from pass_culture.stock_import.worker import import_venue
@@ -38,6 +39,7 @@ def handle(record: SQSRecord, context: LambdaContext) -> None:
         request,
         deadline_reached=lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS,
         last_attempt=int(record.attributes.approximate_receive_count) >= MAX_RECEIVES,
+        allow_loopback=get_settings().allow_loopback_providers,
     )
     logger.info("stock import", extra={"venue_id": request.venue_id, "status": report.get("status")})
 

@@ -79,7 +79,27 @@ class Scheduler:
         self._dead_letter(schedule, event, last_error)
 
 
-class StreamPoller:
+class _PollingThread:
+    """A daemon thread that polls until stopped; `stop` waits up to `timeout` for the batch being delivered."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.delivered = 0
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and timeout > 0:
+            self._thread.join(timeout=timeout)
+
+
+class StreamPoller(_PollingThread):
     """Reads the table's stream and invokes the subscribed function with Lambda's DynamoDB event, batch by batch.
     Reported item failures are retried from the first failure (as Lambda does), up to the event source's
     MaximumRetryAttempts; then the records go to its on-failure destination."""
@@ -102,18 +122,7 @@ class StreamPoller:
         self._batch_size = batch_size
         self._on_failure = on_failure  # callable(records, reason)
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
-        self.delivered = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5) -> None:
-        """Stops polling; waits up to `timeout` for a batch being delivered (the thread is a daemon)."""
-        self._stop.set()
-        if self._thread.is_alive() and timeout > 0:
-            self._thread.join(timeout=timeout)
+        super().__init__("stream-poller")
 
     def _run(self) -> None:
         last_sequence: str | None = None
@@ -169,7 +178,7 @@ class StreamPoller:
         self._on_failure(records, "retries exhausted")
 
 
-class QueuePoller:
+class QueuePoller(_PollingThread):
     """Lambda's SQS event source mapping: receives a batch, invokes the function with Lambda's SQS event, deletes
     what succeeded. With `ReportBatchItemFailures`, the messages the function names stay in the queue; a function
     error leaves the whole batch. A message that stays comes back when its visibility timeout ends, and the queue's
@@ -197,17 +206,7 @@ class QueuePoller:
         self._batch_size = max(1, min(batch_size, 10))
         self._retry_seconds = retry_seconds
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="queue-poller", daemon=True)
-        self.delivered = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and timeout > 0:
-            self._thread.join(timeout=timeout)
+        super().__init__("queue-poller")
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -61,7 +61,7 @@ def shared_fake() -> Iterator[FakeProvider]:
 
 
 def connect(provider: FakeProvider, **kwargs: Any) -> ProviderConnection:
-    return ProviderConnection(provider="titelive", base_url=provider.base_url, **kwargs)
+    return ProviderConnection(provider="titelive", base_url=provider.base_url, allow_loopback=True, **kwargs)
 
 
 def numbered(count: int) -> list[dict[str, Any]]:
@@ -261,7 +261,7 @@ def test_check_connection_refuses_an_unreachable_provider() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(ProviderError) as unreachable:
-        check_connection(ProviderConnection("gestock", f"http://127.0.0.1:{port}/"), SIRET)
+        check_connection(ProviderConnection("gestock", f"http://127.0.0.1:{port}/", allow_loopback=True), SIRET)
     assert (unreachable.value.reason, unreachable.value.retryable) == ("UNREACHABLE", True)
     assert unreachable.value.detail
 
@@ -371,14 +371,35 @@ def test_redirects_are_not_followed_and_the_token_never_shows() -> None:
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         with pytest.raises(ProviderError) as moved:
-            fetch_page(ProviderConnection("praxiel", f"{base}/moved", TOKEN), SIRET, after=None, modified_since=None)
+            fetch_page(
+                ProviderConnection("praxiel", f"{base}/moved", TOKEN, allow_loopback=True),
+                SIRET,
+                after=None,
+                modified_since=None,
+            )
         assert (moved.value.reason, moved.value.status) == ("HTTP_ERROR", 302)
         assert _Echo.hits == [f"/moved/{SIRET}?limit=1000"]
         with pytest.raises(ProviderError) as echoed:
-            fetch_page(ProviderConnection("praxiel", base, TOKEN), SIRET, after=None, modified_since=None)
+            fetch_page(
+                ProviderConnection("praxiel", base, TOKEN, allow_loopback=True), SIRET, after=None, modified_since=None
+            )
         assert echoed.value.status == 500
         assert TOKEN not in str(echoed.value)
         assert "Basic ***" in echoed.value.detail
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433"])  # 2130706433: 127.0.0.1 in decimal
+def test_a_provider_reached_on_a_private_address_is_refused_when_connecting(fake: FakeProvider, host: str) -> None:
+    """Whatever the URL says, the peer the connection reached is checked: a name or a number leading into our
+    network is refused before anything is sent (the fake provider is on loopback, allowed only locally)."""
+    port = fake.base_url.rsplit(":", 1)[1].split("/", 1)[0]
+    refused = ProviderConnection("titelive", f"http://{host}:{port}/stocks", TOKEN)
+    before = len(fake.requests)
+    with pytest.raises(ProviderError) as raised:
+        fetch_page(refused, SIRET, after=None, modified_since=None)
+    assert raised.value.reason == "UNREACHABLE" and "loopback" in raised.value.detail
+    assert not raised.value.retryable
+    assert len(fake.requests) == before  # nothing reached it

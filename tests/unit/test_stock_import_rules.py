@@ -82,6 +82,12 @@ def test_the_stock_counts_the_shelf_and_what_is_booked() -> None:
         ("http://127.0.0.1:8765/stocks", True, True),
         ("http://localhost:8765/stocks", True, True),
         ("http://10.0.0.5/stocks", True, False),
+        ("https://[::1", False, False),  # not a URL (urlsplit raises): a 422, never a 500
+        ("https://stocks.example:99999/api", False, False),  # a port out of range
+        ("https://user:secret@stocks.example/api", False, False),  # credentials belong in the token
+        ("https:///api", False, False),  # no host
+        ("https://[::ffff:10.0.0.1]/api", False, False),
+        ("https://100.64.0.1/api", False, False),  # shared address space: not public
     ],
 )
 def test_provider_urls_are_https_and_public_except_the_local_fake(
@@ -110,3 +116,25 @@ def test_the_venue_hears_of_a_failed_run_and_of_more_than_5_percent_rejected(
     from pass_culture.stock_import.rules import run_needs_the_venue
 
     assert run_needs_the_venue(status=status, read=read, rejected=rejected) is alert
+
+
+@pytest.mark.parametrize(
+    ("ip", "allow_loopback", "allowed"),
+    [
+        ("93.184.216.34", False, True),
+        ("2606:2800:220:1:248:1893:25c8:1946", False, True),
+        ("127.0.0.1", False, False),
+        ("127.0.0.1", True, True),
+        ("::1", True, True),
+        ("10.1.2.3", True, False),
+        ("169.254.169.254", False, False),  # the instance metadata service
+        ("::ffff:192.168.1.1", False, False),
+        ("0.0.0.0", False, False),
+        ("224.0.0.1", False, False),
+        ("fe80::1%eth0", False, False),
+    ],
+)
+def test_the_import_talks_to_public_addresses_only(ip: str, allow_loopback: bool, allowed: bool) -> None:
+    from pass_culture.stock_import.rules import address_problem
+
+    assert (address_problem(ip, allow_loopback=allow_loopback) is None) is allowed

@@ -12,6 +12,7 @@ with them), only http(s) URLs are called, and the token never appears in an erro
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -19,9 +20,12 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from http.client import HTTPException
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+from pass_culture.stock_import.rules import address_problem
 
 MODIFIED_SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 PAGE_SIZE = 1000
@@ -47,6 +51,7 @@ class ProviderConnection:
     base_url: str
     token: str | None = None
     prices_in_cents: bool = False
+    allow_loopback: bool = False  # the local stack's fake provider (settings: ALLOW_LOOPBACK_PROVIDERS)
 
     def __repr__(self) -> str:  # never the token, even in a traceback or a log line
         token = "***" if self.token else None
@@ -72,7 +77,48 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a 3xx is then raised as an HTTPError: reported, never followed with the token
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect())
+def _peer_checked(connection_class: type[http.client.HTTPConnection], allow_loopback: bool) -> Any:
+    """The connection class, refusing to talk once connected to an address that is not public: the check holds
+    whatever the host name resolved to (a name pointing into our network, a decimal IP, DNS rebinding)."""
+
+    class PeerChecked(connection_class):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            problem = address_problem(str(self.sock.getpeername()[0]), allow_loopback=allow_loopback)
+            if problem:
+                self.sock.close()
+                raise ProviderError(UNREACHABLE, f"refused to call {self.host}: {problem}", retryable=False)
+
+    return PeerChecked
+
+
+class _PeerCheckedHttp(urllib.request.HTTPHandler):
+    def __init__(self, allow_loopback: bool) -> None:
+        super().__init__()
+        self._connection = _peer_checked(http.client.HTTPConnection, allow_loopback)
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(self._connection, req)
+
+
+class _PeerCheckedHttps(urllib.request.HTTPSHandler):
+    def __init__(self, allow_loopback: bool) -> None:
+        super().__init__()
+        self._connection = _peer_checked(http.client.HTTPSConnection, allow_loopback)
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(self._connection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+@cache
+def _opener(allow_loopback: bool) -> urllib.request.OpenerDirector:
+    """No redirects followed, no environment proxies, every connection's peer address checked."""
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _NoRedirect(),
+        _PeerCheckedHttp(allow_loopback),
+        _PeerCheckedHttps(allow_loopback),
+    )
 
 
 def page_url(base_url: str, siret: str, *, limit: int, after: str | None, modified_since: datetime | None) -> str:
@@ -110,7 +156,7 @@ def fetch_page(
         headers["Authorization"] = f"Basic {connection.token}"
     request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 (scheme checked above)
     try:
-        with (opener or _OPENER).open(request, timeout=timeout) as response:
+        with (opener or _opener(connection.allow_loopback)).open(request, timeout=timeout) as response:
             body = response.read(MAX_BODY_BYTES + 1)
     except urllib.error.HTTPError as error:
         raise _http_error(error, connection.token) from None

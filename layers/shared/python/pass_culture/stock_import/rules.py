@@ -84,13 +84,22 @@ def stock_quantity(available: int, booked: int) -> int:
 
 def provider_url_problem(base_url: str, *, allow_loopback: bool) -> str | None:
     """Why a provider's base URL may not be called, or None. The import calls it from inside AWS with the venue's
-    token: https only, and never a loopback, private or link-local address (no reaching into our own network) —
-    except a loopback http URL where the settings allow it (the local stack's fake provider)."""
+    token: https only, no credentials in the URL, and never a loopback, private or link-local address written in it
+    (no reaching into our own network) — except a loopback http URL where the settings allow it (the local stack's
+    fake provider). A host NAME that resolves to such an address is refused when connecting (`provider.py`)."""
     import ipaddress
     from urllib.parse import urlsplit
 
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(base_url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises for a port out of range or not a number
+    except ValueError:
+        return "The provider's base URL is not a valid URL."
+    if not host:
+        return "The provider's base URL has no host."
+    if parts.username is not None or parts.password is not None:
+        return "The provider's base URL must not carry credentials: give the token instead."
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -100,8 +109,23 @@ def provider_url_problem(base_url: str, *, allow_loopback: bool) -> str | None:
         return None
     if parts.scheme != "https":
         return "The provider's base URL must be https."
-    if loopback or (address is not None and (address.is_private or address.is_link_local or address.is_reserved)):
+    if loopback or (address is not None and address_problem(str(address), allow_loopback=False)):
         return "The provider's base URL must be a public address."
+    return None
+
+
+def address_problem(ip: str, *, allow_loopback: bool) -> str | None:
+    """Why the import may not talk to this IP address, or None: only public unicast addresses (a loopback one where
+    the settings allow it). IPv4 written inside IPv6 (`::ffff:10.0.0.1`) is judged as the IPv4 it carries."""
+    import ipaddress
+
+    address = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return None if allow_loopback else f"{ip} is a loopback address"
+    if not address.is_global or address.is_multicast:
+        return f"{ip} is not a public address"
     return None
 
 

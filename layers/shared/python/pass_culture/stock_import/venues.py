@@ -40,7 +40,9 @@ class StockImportVenues:
         problem = provider_url_problem(data.base_url, allow_loopback=self._allow_loopback)
         if problem:
             raise RuleRefused(problem, code="PROVIDER_URL_REFUSED", details=[{"field": "baseUrl"}])
-        connection = ProviderConnection(data.provider.value, data.base_url, data.token, data.prices_in_cents)
+        connection = ProviderConnection(
+            data.provider.value, data.base_url, data.token, data.prices_in_cents, allow_loopback=self._allow_loopback
+        )
         try:
             self._check(connection, venue.siret)
         except ProviderError as error:

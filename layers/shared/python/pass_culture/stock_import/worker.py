@@ -20,6 +20,7 @@ def import_venue(
     *,
     deadline_reached: Callable[[], bool],
     last_attempt: bool = True,
+    allow_loopback: bool = False,
     feed_pages: Callable[..., Iterator[tuple[list[Any], str]]] = pages,
 ) -> dict[str, Any]:
     """The run's report. A provider failure is raised (the message is retried, then dead-lettered; the run is
@@ -29,7 +30,9 @@ def import_venue(
     if state is None or state.connection is None or not state.venue.siret:
         return {"venueId": request.venue_id, "status": "NOT_CONNECTED"}
     stored = state.connection
-    connection = ProviderConnection(stored.provider, stored.base_url, stored.token, stored.prices_in_cents)
+    connection = ProviderConnection(
+        stored.provider, stored.base_url, stored.token, stored.prices_in_cents, allow_loopback=allow_loopback
+    )
     siret = state.venue.siret
 
     def feed(after: str | None, modified_since: datetime | None) -> Iterator[tuple[list[Any], str]]:
