@@ -1,20 +1,25 @@
-"""Scheduled job 'auto-validate-bookings': Validates free subscription cards 30 days after booking and events 48 h
-after they start.
+"""Scheduled job 'auto-validate-bookings' (daily, 03:00 Europe/Paris): free subscription cards (ABO_BIBLIOTHEQUE,
+ABO_MEDIATHEQUE, CARTE_MUSEE at price 0) 30 days after booking, and event bookings 48 h after the event start,
+become USED with validation author AUTO. Use case: pass_culture/daily_jobs/service.py."""
 
-Its use case arrives with a later issue: until then the job checks its event, then refuses to run (501)."""
-
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pass_culture.errors import NotImplementedYet
+from pass_culture.daily_jobs.service import DailyJobs, build_daily_jobs
 from pass_culture.jobs import JobEvent, scheduled_job
 
 logger = Logger()
 
 
+@cache
+def daily_jobs() -> DailyJobs:
+    return build_daily_jobs()
+
+
 def auto_validate_bookings(job: JobEvent) -> dict[str, Any]:
-    raise NotImplementedYet("The 'auto-validate-bookings' job is not built yet.")
+    return daily_jobs().auto_validate(job.time)
 
 
 lambda_handler = scheduled_job("auto-validate-bookings", auto_validate_bookings, logger)

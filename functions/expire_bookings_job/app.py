@@ -1,19 +1,25 @@
-"""Scheduled job 'expire-bookings': Cancels uncollected bookings past their expiry and sends reminders.
+"""Scheduled job 'expire-bookings' (daily, 00:30 Europe/Paris): uncollected bookings of things that can expire are
+cancelled (EXPIRED, places and credit given back) 30 days after booking (books: 10), and the young person is
+reminded 7 days before (books: 5). Use case: pass_culture/daily_jobs/service.py."""
 
-Its use case arrives with a later issue: until then the job checks its event, then refuses to run (501)."""
-
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pass_culture.errors import NotImplementedYet
+from pass_culture.daily_jobs.service import DailyJobs, build_daily_jobs
 from pass_culture.jobs import JobEvent, scheduled_job
 
 logger = Logger()
 
 
+@cache
+def daily_jobs() -> DailyJobs:
+    return build_daily_jobs()
+
+
 def expire_bookings(job: JobEvent) -> dict[str, Any]:
-    raise NotImplementedYet("The 'expire-bookings' job is not built yet.")
+    return daily_jobs().expire(job.time)
 
 
 lambda_handler = scheduled_job("expire-bookings", expire_bookings, logger)

@@ -1,11 +1,16 @@
-"""Platform API: health and the subcategory reference table (public, no authentication)."""
+"""Platform API: health and the subcategory reference table (public, no authentication), and the scheduled jobs'
+reports for the platform team (admin)."""
 
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pass_culture.access import allow
+from pass_culture.access import ADMIN, allow
+from pass_culture.daily_jobs.repository import DailyJobsRepository
+from pass_culture.daily_jobs.rules import Job
 from pass_culture.http import build_resolver
 from pass_culture.subcategories import SUBCATEGORIES
 
@@ -23,6 +28,25 @@ def health() -> dict[str, str]:
 @allow()
 def subcategories() -> dict[str, list[dict[str, object]]]:
     return {"items": [subcategory.to_api() for subcategory in SUBCATEGORIES]}
+
+
+@cache
+def job_runs_repository() -> DailyJobsRepository:
+    from pass_culture.daily_jobs.service import build_daily_jobs_repository
+
+    return build_daily_jobs_repository()
+
+
+@app.get("/admin/job-runs")
+@allow(ADMIN)
+def job_runs(
+    job: Annotated[Job, Query(description="auto-validate-bookings or expire-bookings")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    from pass_culture.daily_jobs.service import job_runs as runs
+
+    return runs(job_runs_repository(), job, limit, cursor)
 
 
 @logger.inject_lambda_context

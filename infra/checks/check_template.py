@@ -1,4 +1,5 @@
-"""Offline checks of SAM templates: translate with samtranslator, lint the result with cfn-lint, check schedules.
+"""Offline checks of SAM templates: translate with samtranslator, lint the result with cfn-lint, check schedules
+and that every scheduled function says what Lambda does with a failed run (EventInvokeConfig).
 
 cfn-lint alone skips the SAM transform (missing unknown !Ref / !GetAtt targets, bad runtimes...). samtranslator pins
 its own pydantic, so this runs isolated: `uv run --no-project --isolated --with-requirements
@@ -92,6 +93,36 @@ def bad_schedules(resources: dict[str, Any]) -> list[str]:
     return [f"[schedule] {e}: {p} ({where}/ScheduleExpression)" for where, e in found for p in schedule_problems(e)]
 
 
+def unguarded_scheduled_functions(template: dict[str, Any]) -> list[str]:
+    """A schedule invokes its function asynchronously: once Lambda has accepted the event, a failed run is retried
+    and kept per the function's EventInvokeConfig, not per the schedule's RetryPolicy / DeadLetterConfig (those only
+    cover a failed hand-over). Without `MaximumRetryAttempts` set and an `OnFailure` destination, a job that fails
+    is retried by default rules and then silently dropped. Globals.Function.EventInvokeConfig counts (SAM merges it)."""
+    global_config = mapping(mapping(mapping(template.get("Globals")).get("Function")).get("EventInvokeConfig"))
+    problems = []
+    for logical_id, resource in mapping(template.get("Resources")).items():
+        properties = mapping(mapping(resource).get("Properties"))
+        if mapping(resource).get("Type") != "AWS::Serverless::Function":
+            continue
+        events = mapping(properties.get("Events")).values()
+        if not any(mapping(event).get("Type") in ("Schedule", "ScheduleV2") for event in events):
+            continue
+        config = {**global_config, **mapping(properties.get("EventInvokeConfig"))}
+        on_failure = mapping(
+            {**mapping(global_config.get("DestinationConfig")), **mapping(config.get("DestinationConfig"))}.get(
+                "OnFailure"
+            )
+        )
+        missing = [] if "MaximumRetryAttempts" in config else ["MaximumRetryAttempts"]
+        missing += [] if on_failure.get("Destination") else ["DestinationConfig.OnFailure (Type, Destination)"]
+        problems += [
+            f"[async-invoke] {logical_id} is invoked asynchronously by its schedule: its EventInvokeConfig must set "
+            f"{what} (Resources/{logical_id}/Properties/EventInvokeConfig)"
+            for what in missing
+        ]
+    return problems
+
+
 def use_dummy_code_locations(resources: dict[str, Any]) -> None:
     for resource in resources.values():
         prop, properties = CODE_PROPERTIES.get(mapping(resource).get("Type", "")), mapping(resource).get("Properties")
@@ -108,7 +139,7 @@ def check(path: Path) -> tuple[list[str], dict[str, Any]]:
     template, parse_errors = decode_str(path.read_text(encoding="utf-8"))
     if parse_errors or not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
         return [f"[parse] {m.message} (line {m.linenumber})" for m in parse_errors] or ["[parse] no Resources"], {}
-    problems = bad_schedules(template["Resources"])
+    problems = bad_schedules(template["Resources"]) + unguarded_scheduled_functions(template)
     use_dummy_code_locations(template["Resources"])
     translator = Translator(None, Parser(), boto_session=OfflineSession())
     try:  # get_managed_policy_map=dict: a loader returning {}, no IAM call

@@ -1,5 +1,6 @@
-"""What AWS does on its own that moto does not: fire the template's schedules, and feed the table's stream to the
-functions subscribed to it (moto stores both, and triggers nothing)."""
+"""What AWS does on its own that moto does not: fire the template's schedules, invoke functions asynchronously as
+Lambda does (retries, maximum event age, on-failure destination), and feed the table's stream and the queues to the
+functions subscribed to them (moto stores all of these, and triggers nothing)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,175 @@ import contextlib
 import json
 import logging
 import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from infra.local.runtime import FunctionError, FunctionPool
-from infra.local.template import Schedule, aws_cron_to_croniter
+from infra.local.template import AsyncInvokeConfig, Schedule, aws_cron_to_croniter
 
 log = logging.getLogger("local.background")
+
+# Lambda's waits before the retries of a failed asynchronous invocation: 1 minute before the first retry, 2 minutes
+# before the second (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+AWS_ASYNC_RETRY_WAITS = (60.0, 120.0)
+# Locally the waits are shortened by this factor (3 s and 6 s), so a retry shows within a session or a test, as
+# QueuePoller's `retry_seconds` shortens SQS's visibility timeout. The event's age still counts the full AWS waits.
+LOCAL_TIME_SCALE = 0.05
+
+
+class Invocable(Protocol):
+    """What runs one invocation synchronously: a `FunctionPool` (or a test's stand-in)."""
+
+    def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any: ...
+
+
+class InvocationRefused(Exception):
+    """Lambda did not accept an asynchronous invocation (in AWS: throttled, no such function, no permission; here:
+    the local stack is stopping). The caller still holds the event: EventBridge Scheduler retries per its own
+    RetryPolicy, then sends it to the schedule's dead-letter queue."""
+
+
+@dataclass(frozen=True)
+class AsyncResult:
+    """How an accepted asynchronous invocation ended: `condition` is "Success", "RetriesExhausted" or
+    "EventAgeExceeded" (Lambda's conditions), or "Stopped" (the local stack stopped first: the event goes with it).
+    `record` is the on-failure invocation record (also made when the function has no destination, then dropped)."""
+
+    condition: str
+    attempts: int
+    record: dict[str, Any] | None = None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso_millis(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+class AsyncInvoker:
+    """Lambda's asynchronous invocation (InvocationType Event) of one function, as EventBridge Scheduler (and S3,
+    SNS, EventBridge rules...) invoke: `submit` accepts the event at once (Lambda answers 202) and a separate thread
+    runs it. A function error (the handler raised, the runtime failed, the run timed out) is retried up to the
+    function's EventInvokeConfig `MaximumRetryAttempts`, after Lambda's waits (shortened locally by `time_scale`);
+    an event older than `MaximumEventAgeInSeconds` is not run again. An event that failed for good is sent to the
+    on-failure destination as Lambda's invocation record (`on_failure`), or logged and dropped without one.
+
+    `clock` gives the time (injectable: tests use a fake one) and `sleep(seconds)` waits, returning True when the
+    wait was cut short because the invoker is stopping (the default waits on the invoker's stop event)."""
+
+    def __init__(
+        self,
+        function: Invocable,
+        config: AsyncInvokeConfig,
+        *,
+        function_arn: str,
+        on_failure: Callable[[dict[str, Any]], None] | None,
+        time_scale: float = LOCAL_TIME_SCALE,
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], bool] | None = None,
+    ) -> None:
+        self._function = function
+        self._config = config
+        self._function_arn = function_arn
+        self._on_failure = on_failure  # callable(invocation record)
+        self._time_scale = time_scale
+        self._clock = clock
+        self._stop = threading.Event()
+        self._sleep = sleep or self._stop.wait
+
+    def stop(self) -> None:
+        """Accepts no more events and cuts the retry waits short: events still waiting are dropped (logged)."""
+        self._stop.set()
+
+    def submit(self, event: dict[str, Any]) -> Future[AsyncResult]:
+        """Hands the event over, as `Invoke` with InvocationType Event: returns once accepted, with a future of how
+        its processing ended; raises `InvocationRefused` when not accepted."""
+        if self._stop.is_set():
+            raise InvocationRefused(f"{self._function_arn}: the local stack is stopping")
+        request_id, accepted_at = str(uuid.uuid4()), self._clock()
+        outcome: Future[AsyncResult] = Future()
+
+        def run() -> None:
+            try:
+                outcome.set_result(self.process(event, request_id=request_id, accepted_at=accepted_at))
+            except BaseException as error:  # a bug here must not vanish with the thread
+                log.exception("asynchronous invocation of %s failed", self._function_arn)
+                outcome.set_exception(error)
+
+        threading.Thread(target=run, name="async-invoke", daemon=True).start()
+        return outcome
+
+    def process(self, event: dict[str, Any], *, request_id: str, accepted_at: datetime) -> AsyncResult:
+        """Runs one accepted event to its end: the first attempt, the retries, then the on-failure record."""
+        skipped = 0.0  # seconds of AWS's waits not waited locally: the event is that much older than the clock says
+        attempts, error = 0, None
+        while True:
+            age = (self._clock() - accepted_at).total_seconds() + skipped
+            if age > self._config.max_event_age_seconds:
+                return self._failed("EventAgeExceeded", event, request_id, attempts, error)
+            attempts += 1
+            try:
+                self._function.invoke(event)
+                return AsyncResult("Success", attempts)
+            except FunctionError as failure:  # FunctionTimeout included: Lambda counts a timeout as a function error
+                if failure.type == "Runtime.Stopping":
+                    log.warning("%s: the local stack is stopping, event dropped: %s", self._function_arn, event)
+                    return AsyncResult("Stopped", attempts - 1)
+                error = {"errorMessage": failure.message, "errorType": failure.type}
+            except Exception as failure:  # the local runtime itself failed: answered as Lambda answers a crash
+                error = {"errorMessage": str(failure), "errorType": type(failure).__name__}
+            log.warning("%s failed (attempt %d): %s", self._function_arn, attempts, error["errorMessage"])
+            if attempts > self._config.max_retries:
+                return self._failed("RetriesExhausted", event, request_id, attempts, error)
+            wait = AWS_ASYNC_RETRY_WAITS[min(attempts, len(AWS_ASYNC_RETRY_WAITS)) - 1]
+            if self._sleep(wait * self._time_scale):
+                log.warning("%s: the local stack is stopping, retry dropped: %s", self._function_arn, event)
+                return AsyncResult("Stopped", attempts)
+            skipped += wait * (1 - self._time_scale)
+
+    def _failed(
+        self, condition: str, event: dict[str, Any], request_id: str, attempts: int, error: dict[str, Any] | None
+    ) -> AsyncResult:
+        record = self.invocation_record(condition, event, request_id, attempts, error)
+        if self._on_failure is None:
+            message = "%s: %s after %d attempt(s) and no on-failure destination: event dropped: %s"
+            log.error(message, self._function_arn, condition, attempts, event)
+            return AsyncResult(condition, attempts, record)
+        try:
+            self._on_failure(record)
+        except Exception:  # AWS counts a DestinationDeliveryFailures metric; the record is lost
+            log.exception("%s: sending the on-failure record failed: %s", self._function_arn, record)
+        return AsyncResult(condition, attempts, record)
+
+    def invocation_record(
+        self, condition: str, event: dict[str, Any], request_id: str, attempts: int, error: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """Lambda's invocation record, as it sends it to an on-failure destination (an SQS message's body)."""
+        record: dict[str, Any] = {
+            "version": "1.0",
+            "timestamp": _iso_millis(self._clock()),
+            "requestContext": {
+                "requestId": request_id,
+                "functionArn": f"{self._function_arn}:$LATEST",
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        }
+        if error is not None:  # the last attempt's error (none when the event aged out before any attempt)
+            record["responseContext"]["functionError"] = "Unhandled"  # Python's handlers raise: always "Unhandled"
+            record["responsePayload"] = error
+        return record
 
 
 def scheduled_time_text(at: datetime) -> str:
@@ -31,11 +191,23 @@ def schedule_input(schedule: Schedule, at: datetime) -> dict[str, Any]:
 
 
 class Scheduler:
-    """Fires each schedule at its cron time in its timezone; retries as its policy says, then dead-letters."""
+    """EventBridge Scheduler: fires each schedule at its cron time in its timezone and hands the event to its Lambda
+    target asynchronously (an `AsyncInvoker`). Once Lambda has accepted the event, Scheduler is done with it: a
+    failing run is retried by Lambda per the function's EventInvokeConfig, then goes to its on-failure destination.
+    The schedule's RetryPolicy and dead-letter queue are only for a hand-over Lambda refused: Scheduler retries it
+    (after `retry_seconds`, shortened locally; AWS backs off exponentially) up to `max_retries` times, then sends
+    the event to `dead_letter`."""
 
-    def __init__(self, schedules: list[tuple[Schedule, FunctionPool]], dead_letter: Any) -> None:
+    def __init__(
+        self,
+        schedules: list[tuple[Schedule, AsyncInvoker]],
+        dead_letter: Any,
+        *,
+        retry_seconds: float = 1.0,
+    ) -> None:
         self._schedules = schedules
         self._dead_letter = dead_letter  # callable(schedule, event, error)
+        self._retry_seconds = retry_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
 
@@ -45,12 +217,12 @@ class Scheduler:
     def stop(self) -> None:
         self._stop.set()
 
-    def next_runs(self, after: datetime) -> list[tuple[datetime, Schedule, FunctionPool]]:
+    def next_runs(self, after: datetime) -> list[tuple[datetime, Schedule, AsyncInvoker]]:
         runs = []
-        for schedule, function in self._schedules:
+        for schedule, target in self._schedules:
             zone = ZoneInfo(schedule.timezone)
             iterator = croniter(aws_cron_to_croniter(schedule.expression), after.astimezone(zone))
-            runs.append((iterator.get_next(datetime), schedule, function))
+            runs.append((iterator.get_next(datetime), schedule, target))
         return sorted(runs, key=lambda run: run[0])
 
     def _run(self) -> None:
@@ -62,21 +234,30 @@ class Scheduler:
             at = runs[0][0]
             if self._stop.wait(max(0.0, (at - datetime.now(UTC)).total_seconds())):
                 return
-            for run_at, schedule, function in runs:
+            for run_at, schedule, target in runs:
                 if run_at == at:
-                    threading.Thread(target=self.fire, args=(schedule, function, run_at), daemon=True).start()
+                    threading.Thread(target=self.fire, args=(schedule, target, run_at), daemon=True).start()
             now = at
 
-    def fire(self, schedule: Schedule, function: FunctionPool, at: datetime) -> None:
+    def fire(self, schedule: Schedule, target: AsyncInvoker, at: datetime) -> Future[AsyncResult] | None:
+        """Hands the schedule's event for `at` to its target. Returns the accepted invocation's future, or None when
+        every hand-over was refused and the event went to the dead-letter queue."""
         event = schedule_input(schedule, at)
+        refused: InvocationRefused | None = None
         for attempt in range(schedule.max_retries + 1):
+            if attempt:
+                self._stop.wait(self._retry_seconds)
             try:
-                function.invoke(event)
-                return
-            except FunctionError as error:
-                log.warning("%s failed (attempt %d): %s", schedule.name, attempt + 1, error)
-                last_error = error
-        self._dead_letter(schedule, event, last_error)
+                return target.submit(event)
+            except InvocationRefused as error:
+                log.warning("%s: Lambda refused the event (attempt %d): %s", schedule.name, attempt + 1, error)
+                refused = error
+        assert refused is not None
+        try:
+            self._dead_letter(schedule, event, refused)
+        except Exception:  # the embedded AWS is stopping with us, or a fault: the event is lost, say so
+            log.exception("%s: dead-lettering %s failed", schedule.name, event)
+        return None
 
 
 class _PollingThread:

@@ -160,6 +160,10 @@ class LocalRoutes:
 
     # -- jobs and files ------------------------------------------------------------------------------------------
     def run_job(self, match: re.Match[str], body: bytes | None, _: Query) -> Response:
+        """Runs the job now (as of `time` in the body, else now) with the schedule's event, SYNCHRONOUSLY, like
+        `aws lambda invoke` (InvocationType RequestResponse): answers the job's report, or its error at once. Unlike
+        the schedule's own runs (asynchronous: Lambda's retries, then the on-failure queue), nothing is retried and
+        nothing is sent to the on-failure queue or the schedules' DLQ."""
         job = match.group("job")
         found = self._stack.schedule_for_job(job)
         if found is None:

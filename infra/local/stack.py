@@ -1,5 +1,6 @@
 """The whole local stack, wired from template.yaml: embedded AWS, one runtime process per function, the API
-gateway, the scheduler and the stream poller. `python -m infra.local` runs it (that is `make run`)."""
+gateway, the scheduler (invoking through Lambda's asynchronous invocation), the stream and queue pollers.
+`python -m infra.local` runs it (that is `make run`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from urllib.request import urlopen
 from chalice.config import Config
 from chalice.local import LocalDevServer, ThreadedHTTPServer
 
-from infra.local.background import QueuePoller, Scheduler, StreamPoller
+from infra.local.background import AsyncInvoker, Invocable, QueuePoller, Scheduler, StreamPoller
 from infra.local.embedded_aws import EmbeddedAws, Provisioned, function_environment, provision
 from infra.local.gateway import LocalApi, request_handler_class
 from infra.local.local_routes import LocalRoutes
@@ -25,6 +27,45 @@ from pass_culture.auth import verify_id_token
 from pass_culture.settings import Settings
 
 log = logging.getLogger("local")
+
+
+def queue_url(sqs: Any, arn: str) -> str:
+    """The URL of the queue an ARN names (the template gives destinations and event sources as ARNs)."""
+    return str(sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"])
+
+
+def schedule_dead_letter(sqs: Any, dlq_url: str) -> Callable[[Schedule, dict[str, Any], Exception], None]:
+    """The schedules' DeadLetterConfig: where Scheduler puts an event Lambda kept refusing to accept."""
+
+    def dead_letter(schedule: Schedule, event: dict[str, Any], error: Exception) -> None:
+        body = {"schedule": schedule.name, "event": event, "error": str(error)}
+        sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(body))
+
+    return dead_letter
+
+
+def async_invoker(
+    function: Function, target: Invocable, provisioned: Provisioned, sqs: Any, **options: Any
+) -> AsyncInvoker:
+    """Lambda's asynchronous invocation of `function` (run by `target`, its pool of environments), configured by its
+    EventInvokeConfig, the on-failure destination resolved to what the embedded AWS created — as the stream's
+    on-failure destination is. SQS is the one destination type the local stack runs: another one stops the start
+    rather than dropping records silently. `options` go to `AsyncInvoker` (time_scale, clock, sleep)."""
+    config = function.async_invoke
+    send: Callable[[dict[str, Any]], None] | None = None
+    if config.on_failure is not None:
+        destination = provisioned.resolver.resolve(config.on_failure)
+        if destination.get("Type") != "SQS":
+            kind = destination.get("Type")
+            raise NotImplementedError(f"{function.logical_id}: on-failure destination type {kind} is not run locally")
+        url = queue_url(sqs, str(destination["Destination"]))
+
+        def send_record(record: dict[str, Any]) -> None:
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+
+        send = send_record
+    arn = str(provisioned.attribute(function.logical_id, "Arn"))
+    return AsyncInvoker(target, config, function_arn=arn, on_failure=send, **options)
 
 
 class GatewayServer(ThreadedHTTPServer):
@@ -45,6 +86,7 @@ class LocalStack:
         self._scheduler: Scheduler | None = None
         self._poller: StreamPoller | None = None
         self._queue_pollers: list[QueuePoller] = []
+        self._async_invokers: list[AsyncInvoker] = []
         self.provisioned: Provisioned | None = None
 
     @property
@@ -113,22 +155,22 @@ class LocalStack:
     def _start_background(self, declared: list[Function]) -> None:
         assert self.provisioned is not None
         sqs = self.aws.client("sqs")
-        dlq_url = self.provisioned.ref("SchedulesDLQ")
-
-        def dead_letter_schedule(schedule: Schedule, event: dict[str, Any], error: Exception) -> None:
-            body = {"schedule": schedule.name, "event": event, "error": str(error)}
-            sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(body))
-
-        schedules = [(s, self.functions[f.logical_id]) for f in declared for s in f.schedules]
-        self._scheduler = Scheduler(schedules, dead_letter_schedule)
+        schedules: list[tuple[Schedule, AsyncInvoker]] = []
+        for function in declared:
+            if function.schedules:  # EventBridge Scheduler invokes its Lambda targets asynchronously
+                invoker = async_invoker(function, self.functions[function.logical_id], self.provisioned, sqs)
+                self._async_invokers.append(invoker)
+                schedules += [(schedule, invoker) for schedule in function.schedules]
+        dead_letter = schedule_dead_letter(sqs, str(self.provisioned.ref("SchedulesDLQ")))
+        self._scheduler = Scheduler(schedules, dead_letter)
         self._scheduler.start()
         for function in declared:
             for source in function.stream_events:
                 resolved = self.provisioned.resolver.resolve(source)
                 on_failure_arn = resolved.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
-                queue_url = sqs.get_queue_url(QueueName=on_failure_arn.rsplit(":", 1)[-1])["QueueUrl"]
+                on_failure_url = queue_url(sqs, on_failure_arn)
 
-                def on_failure(records: list[dict[str, Any]], reason: str, url: str = queue_url) -> None:
+                def on_failure(records: list[dict[str, Any]], reason: str, url: str = on_failure_url) -> None:
                     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"reason": reason, "records": records}))
 
                 self._poller = StreamPoller(
@@ -142,10 +184,9 @@ class LocalStack:
                 self._poller.start()
             for source in function.queue_events:
                 queue_arn = str(self.provisioned.resolver.resolve(source["Queue"]))
-                queue_url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
                 poller = QueuePoller(
                     self.aws.client("sqs"),
-                    queue_url,
+                    queue_url(sqs, queue_arn),
                     queue_arn,
                     self.functions[function.logical_id],
                     batch_size=int(source.get("BatchSize", 10)),
@@ -166,6 +207,8 @@ class LocalStack:
         deadline = time.monotonic() + grace
         if self._scheduler:
             self._scheduler.stop()
+        for invoker in self._async_invokers:
+            invoker.stop()  # events waiting for a retry are dropped (logged): they live in memory, as the data does
         if self._poller:
             self._poller.stop(timeout=0)
         for poller in self._queue_pollers:

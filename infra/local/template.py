@@ -155,11 +155,33 @@ class ApiRoute:
 
 @dataclass(frozen=True)
 class Schedule:
+    """A SAM `ScheduleV2` event. `max_retries` is EventBridge Scheduler's own RetryPolicy: how often Scheduler retries
+    handing the event to Lambda when that hand-over fails (throttled, function missing, no permission). Once Lambda
+    has accepted the event, a failing run is retried by Lambda per the function's `EventInvokeConfig`, not by this."""
+
     name: str
     expression: str
     timezone: str
     input: dict[str, Any]
     max_retries: int
+
+
+# Lambda's defaults for an asynchronous invocation (no EventInvokeConfig): 2 retries, events kept 6 hours.
+DEFAULT_ASYNC_RETRIES = 2
+DEFAULT_MAX_EVENT_AGE_SECONDS = 21600
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    """A function's `EventInvokeConfig`: what Lambda does with an asynchronous invocation (InvocationType Event, as
+    EventBridge Scheduler invokes) whose run fails — retry it up to `max_retries` times (0-2), discard it once older
+    than `max_event_age_seconds` (60-21600), then send an invocation record to `on_failure` if there is one.
+    `on_failure` is `DestinationConfig.OnFailure` as written in the template (`{"Type": "SQS", "Destination": ...}`,
+    the destination unresolved: the stack resolves it against what it created)."""
+
+    max_retries: int = DEFAULT_ASYNC_RETRIES
+    max_event_age_seconds: int = DEFAULT_MAX_EVENT_AGE_SECONDS
+    on_failure: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +195,7 @@ class Function:
     schedules: tuple[Schedule, ...]
     stream_events: tuple[dict[str, Any], ...]
     queue_events: tuple[dict[str, Any], ...]
+    async_invoke: AsyncInvokeConfig = AsyncInvokeConfig()
 
     @property
     def module_path(self) -> Path:
@@ -230,9 +253,34 @@ def functions(template: Mapping[str, Any]) -> list[Function]:
                 schedules=tuple(schedules),
                 stream_events=tuple(streams),
                 queue_events=tuple(queues),
+                async_invoke=async_invoke_config(
+                    _merged(globals_.get("EventInvokeConfig") or {}, properties.get("EventInvokeConfig") or {})
+                ),
             )
         )
     return found
+
+
+def _merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """SAM Globals: a function's own map is merged into the global one, key by key, recursively."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def async_invoke_config(written: Mapping[str, Any]) -> AsyncInvokeConfig:
+    """A function's `EventInvokeConfig` as written (empty when absent), with Lambda's defaults for what it leaves out.
+    The ranges (0-2 retries, 60-21600 s) are enforced by the template checks (cfn-lint), as by CloudFormation."""
+    on_failure = (written.get("DestinationConfig") or {}).get("OnFailure")
+    return AsyncInvokeConfig(
+        max_retries=int(written.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)),
+        max_event_age_seconds=int(written.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE_SECONDS)),
+        on_failure=dict(on_failure) if on_failure else None,
+    )
 
 
 def aws_cron_to_croniter(expression: str) -> str:

@@ -21,14 +21,16 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def bookshop_offer(stack: RunningStack, name: str, price_cents: int, quantity: int) -> tuple[str, str]:
+def bookshop_offer(
+    stack: RunningStack, name: str, price_cents: int, quantity: int, subcategory: str = "SUPPORT_PHYSIQUE_FILM"
+) -> tuple[str, str]:
     token = stack.login(BOOKSELLER)
     venue_id = requests.get(
         f"{stack.url}/offers", params={"lat": "48.859", "lon": "2.356", "radiusKm": "1"}, timeout=20
     ).json()["items"][0]["venueId"]
     offer = requests.post(
         f"{stack.url}/offers",
-        json={"venueId": venue_id, "subcategoryId": "SUPPORT_PHYSIQUE_FILM", "name": name},
+        json={"venueId": venue_id, "subcategoryId": subcategory, "name": name},
         headers=auth(token),
         timeout=10,
     ).json()

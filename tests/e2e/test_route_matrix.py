@@ -159,6 +159,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("DELETE", "/venues/{venueId}/stock-provider"): Example(),
     ("GET", "/venues/{venueId}/stock-imports"): Example(invalid_query={"limit": "0"}),
+    ("GET", "/admin/job-runs"): Example(
+        query=lambda _: {"job": "auto-validate-bookings"}, invalid_query={"job": "payouts-of-mars"}
+    ),
     ("POST", "/venues/{venueId}/stocks/import"): Example(
         body=lambda _: {"stocks": [{"ref": "9782070360024", "available": 2, "price": 8.9}]}, invalid_body=INVALID_JSON
     ),

@@ -21,6 +21,15 @@ TEMPLATE = ROOT / "template.yaml"
 # --compile-bytecode: only acts when uv builds the environment; imports then take ~1 s instead of ~4 s.
 CHECKER_ENV = ["--no-project", "--isolated", "--quiet", "--compile-bytecode"]
 CHECKER_ENV += ["--with-requirements", "infra/checks/requirements.txt"]
+# The expiry job's EventInvokeConfig up to its service name (the same lines, but that one, are in other jobs).
+EXPIRE_INVOKE_CONFIG = """        MaximumRetryAttempts: 2
+        MaximumEventAgeInSeconds: 21600
+        DestinationConfig:
+          OnFailure: {Type: SQS, Destination: !GetAtt JobsFailureQueue.Arn}
+      Environment:
+        Variables:
+          POWERTOOLS_SERVICE_NAME: expire-bookings-job
+"""
 # mutation -> (text of template.yaml, its replacement, what the checker's output must say)
 MUTATIONS = {
     "unknown-ref": ("TABLE_NAME: !Ref Table\n", "TABLE_NAME: !Ref Tabel\n", "'Tabel' is not one of"),
@@ -29,6 +38,19 @@ MUTATIONS = {
     "cron-hour-25": ("cron(0 1 * * ? *)", "cron(0 25 * * ? *)", "cron(0 25 * * ? *): hours '25' is out of range"),
     "cron-4-fields": ("cron(30 0 * * ? *)", "cron(30 0 * *)", "cron(30 0 * *): cron needs 6 fields"),
     "cron-without-?": ("cron(0 3 * * ? *)", "cron(0 3 * * * *)", "cron(0 3 * * * *): one of day-of-month, day-of-week"),
+    "scheduled-job-without-on-failure": (
+        "MaximumEventAgeInSeconds: 10800\n        DestinationConfig:\n"
+        "          OnFailure: {Type: SQS, Destination: !GetAtt JobsFailureQueue.Arn}\n",
+        "MaximumEventAgeInSeconds: 10800\n",
+        "StockImportJobFunction is invoked asynchronously by its schedule: its EventInvokeConfig must set "
+        "DestinationConfig.OnFailure",
+    ),
+    "scheduled-job-without-retry-attempts": (
+        EXPIRE_INVOKE_CONFIG,
+        EXPIRE_INVOKE_CONFIG.replace("        MaximumRetryAttempts: 2\n", "", 1),
+        "ExpireBookingsJobFunction is invoked asynchronously by its schedule: its EventInvokeConfig must set "
+        "MaximumRetryAttempts",
+    ),
 }
 
 

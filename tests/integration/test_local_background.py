@@ -1,17 +1,23 @@
-"""What the local stack does that moto does not: the stream poller (the outbox's trigger) and the scheduler."""
+"""What the local stack does that moto does not: the stream poller (the outbox's trigger), the queue poller, and the
+scheduler handing its events to Lambda's asynchronous invocation (Lambda's retries, maximum event age and on-failure
+destination for a failed run; Scheduler's retry policy and dead-letter queue only for a refused hand-over)."""
 
+import json
+import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from infra.local.background import Scheduler, StreamPoller, schedule_input
+from infra.local.background import AsyncInvoker, InvocationRefused, Scheduler, StreamPoller, schedule_input
 from infra.local.embedded_aws import EmbeddedAws, provision
-from infra.local.runtime import FunctionError
-from infra.local.template import Schedule, functions, load_template
+from infra.local.runtime import FunctionError, FunctionTimeout
+from infra.local.stack import async_invoker, schedule_dead_letter
+from infra.local.template import AsyncInvokeConfig, Function, Schedule, functions, load_template
 from pass_culture import dynamo
 
 
@@ -115,14 +121,259 @@ def test_schedules_fire_at_their_paris_time_and_hand_over_the_scheduled_time() -
     assert schedule_input(schedule, winter) == {"job": "payouts", "time": "2026-11-16T01:00:00Z"}
 
 
-def test_a_failing_job_is_retried_then_dead_lettered() -> None:
-    schedule = payouts_schedule()
+class FakeClock:
+    """The invoker's clock and sleep: a wait moves the time on at once, so Lambda's minutes pass in no time."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
+        self.waits: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        self.now += timedelta(seconds=seconds)
+        return False  # not stopping
+
+
+class TimedFunction(RecordingFunction):
+    """A job whose every run takes `seconds` of the fake clock's time."""
+
+    def __init__(self, clock: FakeClock, seconds: float, fail_first: int = 0) -> None:
+        super().__init__(fail_first=fail_first)
+        self._clock, self._seconds = clock, seconds
+
+    def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
+        self._clock.now += timedelta(seconds=self._seconds)
+        return super().invoke(event, timeout)
+
+
+PAYOUTS_EVENT = {"job": "payouts", "time": "2026-11-16T01:00:00Z"}
+
+
+def template_function(logical_id: str) -> Function:
+    (function,) = [f for f in functions(load_template()) if f.logical_id == logical_id]
+    return function
+
+
+def received(moto_stack: Any, queue: str) -> list[dict[str, Any]]:
+    sqs = moto_stack.clients.client("sqs")
+    messages = sqs.receive_message(QueueUrl=moto_stack.ref(queue), MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def payouts_invoker(moto_stack: Any, function: RecordingFunction, clock: FakeClock) -> AsyncInvoker:
+    """The payouts job's asynchronous invocation wired as the local stack wires it (its EventInvokeConfig from the
+    template, its on-failure queue resolved in the embedded AWS), with AWS's own waits on a fake clock."""
+    return async_invoker(
+        template_function("PayoutsJobFunction"),
+        function,
+        moto_stack,
+        moto_stack.clients.client("sqs"),
+        time_scale=1.0,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+def invoker_of(function: RecordingFunction, clock: FakeClock, config: AsyncInvokeConfig, sent: list[Any]) -> Any:
+    return AsyncInvoker(
+        function,
+        config,
+        function_arn="arn:aws:lambda:eu-west-3:123456789012:function:job",
+        on_failure=sent.append,
+        time_scale=1.0,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+def test_a_failing_job_is_retried_by_lambda_then_its_record_lands_in_the_on_failure_queue(moto_stack: Any) -> None:
+    schedule, clock = payouts_schedule(), FakeClock()
     function = RecordingFunction(fail_first=99)
+    scheduler = Scheduler(
+        [], dead_letter=schedule_dead_letter(moto_stack.clients.client("sqs"), moto_stack.ref("SchedulesDLQ"))
+    )
+    handed = scheduler.fire(
+        schedule, payouts_invoker(moto_stack, function, clock), datetime(2026, 11, 16, 1, tzinfo=UTC)
+    )
+    assert handed is not None
+    result = handed.result(timeout=10)
+    config = template_function("PayoutsJobFunction").async_invoke
+    assert config.max_retries == 2 != schedule.max_retries  # Lambda's retries, not the schedule's RetryPolicy
+    assert len(function.events) == config.max_retries + 1 == 3
+    assert clock.waits == [60, 120]  # Lambda waits 1 minute before the first retry, 2 before the second
+    assert (result.condition, result.attempts) == ("RetriesExhausted", 3)
+    (record,) = received(moto_stack, "JobsFailureQueue")
+    assert record == {
+        "version": "1.0",
+        "timestamp": "2026-11-16T01:03:00.000Z",
+        "requestContext": {
+            "requestId": record["requestContext"]["requestId"],
+            "functionArn": moto_stack.attribute("PayoutsJobFunction", "Arn") + ":$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": PAYOUTS_EVENT,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "boom", "errorType": "RuntimeError"},
+    }
+    assert uuid.UUID(record["requestContext"]["requestId"])
+    assert received(moto_stack, "SchedulesDLQ") == []  # Lambda accepted the event: nothing for Scheduler's DLQ
+
+
+def test_a_job_that_succeeds_on_its_second_attempt_sends_nothing(moto_stack: Any) -> None:
+    clock = FakeClock()
+    function = RecordingFunction(fail_first=1)
+    result = payouts_invoker(moto_stack, function, clock).submit(PAYOUTS_EVENT).result(timeout=10)
+    assert (result.condition, result.attempts, result.record) == ("Success", 2, None)
+    assert function.events == [PAYOUTS_EVENT, PAYOUTS_EVENT]
+    assert clock.waits == [60]
+    assert received(moto_stack, "JobsFailureQueue") == []
+
+
+def test_an_event_past_its_maximum_age_is_not_run_again() -> None:
+    """Each run takes 1 s: the retry after 60 s starts at an age of 61 s (< 120), the next one would start at 182 s."""
+    clock, sent = FakeClock(), list[Any]()
+    function = TimedFunction(clock, seconds=1, fail_first=99)
+    invoker = invoker_of(function, clock, AsyncInvokeConfig(max_retries=2, max_event_age_seconds=120), sent)
+    result = invoker.submit(PAYOUTS_EVENT).result(timeout=10)
+    assert len(function.events) == 2
+    assert (result.condition, result.attempts) == ("EventAgeExceeded", 2)
+    (record,) = sent
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["requestPayload"] == PAYOUTS_EVENT
+    assert record["responsePayload"] == {"errorMessage": "boom", "errorType": "RuntimeError"}  # the last attempt's
+
+
+def test_the_age_counts_lambdas_full_waits_even_when_they_are_shortened_locally() -> None:
+    """Locally the waits are shortened (here to a hundredth): the event still ages as in AWS, 60 s then 120 s."""
+    clock, sent = FakeClock(), list[Any]()
+    function = RecordingFunction(fail_first=99)
+    invoker = AsyncInvoker(
+        function,
+        AsyncInvokeConfig(max_retries=2, max_event_age_seconds=100),
+        function_arn="arn:aws:lambda:eu-west-3:123456789012:function:job",
+        on_failure=sent.append,
+        time_scale=0.01,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    result = invoker.submit(PAYOUTS_EVENT).result(timeout=10)
+    assert clock.waits == [0.6, 1.2]  # the first retry ran at an age of 60 s; the second would have at 180 s
+    assert (result.condition, result.attempts, len(function.events)) == ("EventAgeExceeded", 2, 2)
+
+
+def test_with_no_retries_configured_a_failed_run_is_attempted_once() -> None:
+    clock, sent = FakeClock(), list[Any]()
+    function = RecordingFunction(fail_first=99)
+    result = invoker_of(function, clock, AsyncInvokeConfig(max_retries=0), sent).submit(PAYOUTS_EVENT).result(10)
+    assert len(function.events) == 1
+    assert clock.waits == []
+    assert [r["requestContext"]["approximateInvokeCount"] for r in sent] == [1]
+    assert result.condition == "RetriesExhausted"
+
+
+def test_a_timed_out_run_is_a_function_error_and_is_retried() -> None:
+    class TimingOut(RecordingFunction):
+        def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
+            self.events.append(event)
+            raise FunctionTimeout(900)
+
+    clock, sent = FakeClock(), list[Any]()
+    function = TimingOut()
+    invoker_of(function, clock, AsyncInvokeConfig(max_retries=1), sent).submit(PAYOUTS_EVENT).result(timeout=10)
+    assert len(function.events) == 2
+    assert sent[0]["responsePayload"] == {
+        "errorMessage": "Task timed out after 900.00 seconds",
+        "errorType": "Sandbox.Timedout",
+    }
+
+
+def test_without_a_destination_a_failed_event_is_logged_and_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    function = RecordingFunction(fail_first=99)
+    invoker = AsyncInvoker(
+        function,
+        AsyncInvokeConfig(),  # Lambda's defaults: 2 retries, 6 hours, no destination
+        function_arn="arn:aws:lambda:eu-west-3:123456789012:function:job",
+        on_failure=None,
+        time_scale=1.0,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    with caplog.at_level(logging.ERROR, logger="local.background"):
+        result = invoker.submit(PAYOUTS_EVENT).result(timeout=10)
+    assert (result.condition, len(function.events)) == ("RetriesExhausted", 3)
+    assert "no on-failure destination: event dropped" in caplog.text
+
+
+class RefusingTarget:
+    """Lambda refusing the hand-over (in AWS: throttled, function missing, no permission)."""
+
+    def __init__(self) -> None:
+        self.offered = 0
+
+    def submit(self, event: dict[str, Any]) -> Any:
+        self.offered += 1
+        raise InvocationRefused("Rate exceeded")
+
+
+def test_the_schedules_dlq_is_used_only_when_the_hand_over_fails(moto_stack: Any) -> None:
+    schedule = payouts_schedule()
+    dead_letter = schedule_dead_letter(moto_stack.clients.client("sqs"), moto_stack.ref("SchedulesDLQ"))
+    scheduler = Scheduler([], dead_letter=dead_letter, retry_seconds=0.01)
+    target = RefusingTarget()
+    assert scheduler.fire(schedule, target, datetime(2026, 11, 16, 1, tzinfo=UTC)) is None  # type: ignore[arg-type]
+    assert target.offered == schedule.max_retries + 1 == 4  # Scheduler's own RetryPolicy
+    assert received(moto_stack, "SchedulesDLQ") == [
+        {"schedule": "PayoutsJobFunction.Biweekly", "event": PAYOUTS_EVENT, "error": "Rate exceeded"}
+    ]
+    assert received(moto_stack, "JobsFailureQueue") == []
+
+
+def test_a_stopped_invoker_refuses_events_and_cuts_its_retry_wait_short() -> None:
+    """Stopping the stack: an event waiting for its retry (here Lambda's full minute) is dropped at once, and a new
+    event is refused, so the scheduler dead-letters it (the run never started)."""
+    function = RecordingFunction(fail_first=99)
+    sent: list[Any] = []
+    invoker = AsyncInvoker(
+        function,
+        AsyncInvokeConfig(),
+        function_arn="arn:aws:lambda:eu-west-3:123456789012:function:job",
+        on_failure=sent.append,
+        time_scale=1.0,
+    )
+    waiting = invoker.submit(PAYOUTS_EVENT)
+    assert function.called.wait(5)
+    invoker.stop()
+    assert waiting.result(timeout=5).condition == "Stopped"
+    with pytest.raises(InvocationRefused):
+        invoker.submit(PAYOUTS_EVENT)
     dead: list[Any] = []
-    scheduler = Scheduler([], dead_letter=lambda s, event, error: dead.append((s.name, event)))
-    scheduler.fire(schedule, function, datetime(2026, 11, 16, 1, 0, tzinfo=UTC))  # type: ignore[arg-type]
-    assert len(function.events) == schedule.max_retries + 1 == 4
-    assert dead == [("PayoutsJobFunction.Biweekly", {"job": "payouts", "time": "2026-11-16T01:00:00Z"})]
+    scheduler = Scheduler([], dead_letter=lambda s, event, error: dead.append(event), retry_seconds=0.01)
+    assert scheduler.fire(payouts_schedule(), invoker, datetime(2026, 11, 16, 1, tzinfo=UTC)) is None
+    assert dead == [PAYOUTS_EVENT]
+    assert len(function.events) == 1
+    assert sent == []
+
+
+def test_shortened_waits_really_retry_within_a_test() -> None:
+    """The real clock and sleep, Lambda's waits shortened to 60 ms and 120 ms."""
+    function = RecordingFunction(fail_first=2)
+    invoker = AsyncInvoker(
+        function,
+        AsyncInvokeConfig(),
+        function_arn="arn:aws:lambda:eu-west-3:123456789012:function:job",
+        on_failure=None,
+        time_scale=0.001,
+    )
+    started = time.monotonic()
+    result = invoker.submit(PAYOUTS_EVENT).result(timeout=5)
+    assert (result.condition, result.attempts) == ("Success", 3)
+    assert 0.18 <= time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize(

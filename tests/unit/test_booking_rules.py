@@ -12,7 +12,9 @@ from pass_culture.bookings.rules import (
     check_quantity,
     due,
     expiry_date,
+    expiry_run_day,
 )
+from pass_culture.clock import paris_midnight
 from pass_culture.credit import Balance, check_can_spend
 from pass_culture.errors import BadRequest, Conflict, RuleRefused
 from pass_culture.subcategories import BY_ID
@@ -65,10 +67,42 @@ def test_books_expire_after_10_days_other_things_after_30_and_events_never() -> 
 
 
 def test_which_daily_job_acts_on_a_booking_and_when() -> None:
-    assert due(BY_ID["LIVRE_PAPIER"], 890, NOW, None) == (DueJob.EXPIRE, date(2026, 12, 3))
-    assert due(BY_ID["ABO_BIBLIOTHEQUE"], 0, NOW, None) == (DueJob.AUTO_VALIDATE, date(2026, 12, 23))
+    book = due(BY_ID["LIVRE_PAPIER"], 890, NOW, None)
+    assert book is not None and (book.job, book.at) == (DueJob.EXPIRE, NOW + timedelta(days=10))
+    # booked at 13:00 Paris on 23/11: not expired by 03/12 00:00, so the 00:30 run of 04/12 cancels it
+    assert book.day == date(2026, 12, 4)
+    assert book.reminder_day == date(2026, 11, 29)  # books: 5 days before
+    film = due(BY_ID["SUPPORT_PHYSIQUE_FILM"], 1500, NOW, None)
+    assert film is not None and (film.day, film.reminder_day) == (date(2026, 12, 24), date(2026, 12, 17))
+    card = due(BY_ID["ABO_BIBLIOTHEQUE"], 0, NOW, None)
+    assert card is not None and (card.job, card.day, card.at) == (
+        DueJob.AUTO_VALIDATE,
+        date(2026, 12, 23),
+        NOW + timedelta(days=30),
+    )
+    assert card.reminder_day is None
     assert due(BY_ID["ABO_BIBLIOTHEQUE"], 500, NOW, None) is None  # a paid card waits for the counter
-    assert due(BY_ID["CONCERT"], 1500, NOW, NOW + timedelta(days=5)) == (DueJob.AUTO_VALIDATE, date(2026, 11, 30))
+    concert = due(BY_ID["CONCERT"], 1500, NOW, NOW + timedelta(days=5))
+    assert concert is not None and (concert.job, concert.day) == (DueJob.AUTO_VALIDATE, date(2026, 11, 30))
+
+
+def test_a_booking_made_at_midnight_expires_on_the_run_of_its_tenth_day() -> None:
+    midnight = paris_midnight(date(2026, 11, 23))
+    book = due(BY_ID["LIVRE_PAPIER"], 890, midnight, None)
+    assert book is not None and (book.day, book.reminder_day) == (date(2026, 12, 3), date(2026, 11, 28))
+
+
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)))
+def test_the_expiry_run_day_is_the_first_paris_midnight_at_or_after_expiry(expires: datetime) -> None:
+    day = expiry_run_day(expires)
+    assert paris_midnight(day) >= expires > paris_midnight(day - timedelta(days=1))
+
+
+def test_a_due_moves_forward_only() -> None:
+    card = due(BY_ID["ABO_BIBLIOTHEQUE"], 0, NOW, None)
+    assert card is not None
+    assert card.not_before(date(2026, 12, 30)).day == date(2026, 12, 30)
+    assert card.not_before(date(2026, 12, 1)) == card
 
 
 def model_can_spend(remaining: int, digital_remaining: int, expired: bool, amount: int, digital: bool) -> bool:

@@ -107,6 +107,18 @@ def test_an_undone_validation_is_told_and_a_validation_is_not() -> None:
     assert emails_for_change(BOOKING, used) == []
 
 
+def test_an_expiry_reminder_goes_once_to_the_young_person_with_the_address_and_the_countermark() -> None:
+    waiting = {**BOOKING, "expiresAt": "2026-12-03T12:00:00.000Z", "expiryReminderSentAt": None}
+    reminded = {**waiting, "expiryReminderSentAt": "2026-11-28T23:30:00.000Z"}
+    (email,) = emails_for_change(waiting, reminded)
+    assert (email.kind, email.to) == ("booking_expiry_reminder", "jeanne@example.org")
+    rendered = render(email.kind, email.context)
+    for shown in ("ABC234", "12 rue des Archives, 75003 Paris", "03/12/2026 à 13h00"):
+        assert shown in rendered.text and shown in rendered.html, shown
+    assert emails_for_change(reminded, {**reminded, "status": "USED"}) == []  # not again on a later change
+    assert emails_for_change(reminded, reminded) == []
+
+
 IMPORT_RUNNING = {
     "entity": "STOCK_IMPORT", "runId": "r1", "venueId": "v1", "provider": "titelive", "status": "RUNNING",
     "venueName": "Librairie du Marais", "notifyEmail": "resa@librairie.example", "startedAt": "2026-11-23T00:00:00.000Z",

@@ -80,7 +80,11 @@ def _from_dynamo(value: Any) -> Any:
 
 
 class ConditionFailed(Exception):
-    """A conditional write found the item in another state than required."""
+    """A conditional write found the item in another state than required (`old`: that item, when asked for)."""
+
+    def __init__(self, message: str, old: Item | None = None) -> None:
+        super().__init__(message)
+        self.old = old
 
 
 class TransactionCancelled(Exception):
@@ -91,6 +95,15 @@ class TransactionCancelled(Exception):
     def failed_positions(self) -> list[int]:
         """Positions (in the order given to `transact`) of the operations whose condition failed."""
         return [i for i, reason in enumerate(self.reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+
+    def old_item(self, position: int) -> Item | None:
+        """The item as it was at `position`, when that operation asked for it (`return_old_on_failure`)."""
+        raw = self.reasons[position].get("Item") if position < len(self.reasons) else None
+        return deserialize(raw) if raw else None
+
+    def conflicted(self) -> bool:
+        """Another transaction was writing the same items: nothing failed, retrying may pass."""
+        return any(reason.get("Code") == "TransactionConflict" for reason in self.reasons)
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,7 @@ class Expression:
 class Put:
     item: Item
     condition: Expression | None = None
+    return_old_on_failure: bool = False  # the item as it was, in TransactionCancelled, when the condition fails
 
 
 @dataclass(frozen=True)
@@ -113,12 +127,14 @@ class Update:
     key: Item
     update: Expression
     condition: Expression | None = None
+    return_old_on_failure: bool = False  # the item as it was, in TransactionCancelled, when the condition fails
 
 
 @dataclass(frozen=True)
 class Delete:
     key: Item
     condition: Expression | None = None
+    return_old_on_failure: bool = False  # the item as it was, in TransactionCancelled, when the condition fails
 
 
 @dataclass(frozen=True)
@@ -246,8 +262,16 @@ class Table:
                 answer = self._client.batch_write_item(RequestItems=pending)
                 pending = dict(answer.get("UnprocessedItems") or {})
 
-    def update(self, item_key: Item, update: Expression, *, condition: Expression | None = None) -> Item:
-        """Applies an update expression and returns the item as it is after the update."""
+    def update(
+        self,
+        item_key: Item,
+        update: Expression,
+        *,
+        condition: Expression | None = None,
+        return_old_on_failure: bool = False,
+    ) -> Item:
+        """Applies an update expression and returns the item as it is after the update. A failed condition raises
+        ConditionFailed, with the item as it was when `return_old_on_failure`."""
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": serialize(item_key),
@@ -257,10 +281,13 @@ class Table:
         request.update(_merged_expression_fields(update, condition))
         if condition is not None:
             request["ConditionExpression"] = condition.text
+        if return_old_on_failure:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         try:
             answer = self._client.update_item(**request)
         except self._client.exceptions.ConditionalCheckFailedException as error:
-            raise ConditionFailed(str(error)) from error
+            raw: Any = error.response.get("Item")
+            raise ConditionFailed(str(error), deserialize(raw) if raw else None) from error
         return deserialize(answer.get("Attributes", {}))
 
     def transact(self, operations: Sequence[Operation]) -> None:
@@ -276,6 +303,8 @@ class Table:
 
     def _transact_item(self, operation: Operation) -> dict[str, Any]:
         body: dict[str, Any] = {"TableName": self.name}
+        if not isinstance(operation, ConditionCheck) and operation.return_old_on_failure:
+            body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         if isinstance(operation, Put):
             body["Item"] = serialize(operation.item)
             body.update(_expression_fields(operation.condition, "ConditionExpression"))

@@ -46,7 +46,9 @@ JobHandler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
 
 def scheduled_job(job: str, run: Callable[[JobEvent], dict[str, Any]], logger: Logger) -> JobHandler:
     """The Lambda handler of a scheduled job: checks the event is this job's, runs it as of the event's time, returns
-    its report (what `POST /_local/jobs/{job}` answers). A bad event raises: Scheduler retries, then dead-letters."""
+    its report (what `POST /_local/jobs/{job}` answers). Scheduler invokes it asynchronously: when it raises (a bad
+    event too), Lambda retries it (the function's EventInvokeConfig), then sends the event to its on-failure queue
+    (JobsFailureQueue, alarmed). Scheduler's own retry policy and dead-letter queue only cover a failed hand-over."""
 
     @logger.inject_lambda_context(log_event=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Settings(BaseModel):
     files_bucket: str = Field(default="", alias="FILES_BUCKET")
     sender_email: str = Field(default="", alias="SENDER_EMAIL")
     stock_import_queue_url: str = Field(default="", alias="STOCK_IMPORT_QUEUE_URL")
+    daily_jobs_queue_url: str = Field(default="", alias="DAILY_JOBS_QUEUE_URL")
     user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
     # Set only outside AWS (local stack, tests): where the user pool's public keys are served.

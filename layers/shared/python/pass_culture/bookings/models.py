@@ -49,6 +49,7 @@ class Booking(CamelModel):
     validation_author: str | None = None
     cancelled_at: Instant | None = None
     cancellation_reason: CancellationReason | None = None
+    expiry_reminder_sent_at: Instant | None = None
     reimbursed_at: Instant | None = None
 
     def to_beneficiary(self) -> dict[str, Any]:

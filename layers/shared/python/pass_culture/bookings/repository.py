@@ -7,14 +7,16 @@ active and its offerer validated. A lost race fails a condition: the position sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from pass_culture.accounts.models import Beneficiary, Credit
 from pass_culture.accounts.repository import beneficiary_key, credit_key, offerer_key
 from pass_culture.bookings.models import Booking
-from pass_culture.bookings.rules import BookingStatus, DueJob
+from pass_culture.bookings.rules import BookingStatus, Due, DueJob
 from pass_culture.clock import isoformat
 from pass_culture.dynamo import (
     GSI1,
@@ -63,7 +65,27 @@ class BookingLost(Exception):
         self.races = races
 
 
-def booking_item(booking: Booking, due: tuple[DueJob, Any] | None) -> Item:
+REMINDED = "REMINDED#"  # GSI3SK prefix of an expiry entry whose reminder went: out of the reminders' range
+
+
+def due_partition(job: DueJob, day: date) -> str:
+    return f"DUE#{job.value}#{day.isoformat()}"
+
+
+def due_index_keys(due: Due, booking_id: str, *, reminded: bool = False) -> Item:
+    """GSI3, the daily jobs' index (docs/data-model.md): partition `DUE#<job>#<day>`, present only while CONFIRMED.
+    Auto-validation sorts by when the rule is met (a run reads its own day only up to its time); expiry sorts by
+    reminder day (`REMIND#<day>#<id>`, a run reads the reminders due by its day), then `REMINDED#<id>` once sent."""
+    if due.job is DueJob.AUTO_VALIDATE:
+        sort = f"{isoformat(due.at)}#{booking_id}"
+    elif reminded or due.reminder_day is None:
+        sort = f"{REMINDED}{booking_id}"
+    else:
+        sort = f"REMIND#{due.reminder_day.isoformat()}#{booking_id}"
+    return {"GSI3PK": due_partition(due.job, due.day), "GSI3SK": sort}
+
+
+def booking_item(booking: Booking, due: Due | None) -> Item:
     item: Item = {
         **booking_key(booking.id),
         "entity": "BOOKING",
@@ -76,8 +98,33 @@ def booking_item(booking: Booking, due: tuple[DueJob, Any] | None) -> Item:
         "GSI5SK": f"{isoformat(booking.booked_at)}#{booking.id}",
     }
     if due is not None:
-        item.update(GSI3PK=f"DUE#{due[0].value}#{due[1].isoformat()}", GSI3SK=booking.id)
+        item.update(due_index_keys(due, booking.id))
     return item
+
+
+class BookingRef(BaseModel):
+    """What a transition of a booking writes with: enough to build it without reading the booking (the daily jobs
+    act on what their index projects)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    offerer_id: str
+    offer_id: str
+    stock_id: str
+    beneficiary_id: str
+    quantity: int
+    amount_cents: int
+    is_digital_capped: bool = False
+    pricing_point_venue_id: str | None = None
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingRef:
+        return cls(
+            id=booking.id, offerer_id=booking.offerer_id, offer_id=booking.offer_id, stock_id=booking.stock_id,
+            beneficiary_id=booking.beneficiary.id, quantity=booking.quantity, amount_cents=booking.amount_cents,
+            is_digital_capped=booking.is_digital_capped, pricing_point_venue_id=booking.pricing_point_venue_id,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,9 +161,7 @@ class BookingsRepository:
             Credit.model_validate(credit) if credit else None,
         )
 
-    def book(
-        self, booking: Booking, stock: Stock, credit: Credit, due: tuple[DueJob, Any] | None, now: datetime
-    ) -> None:
+    def book(self, booking: Booking, stock: Stock, credit: Credit, due: Due | None, now: datetime) -> None:
         asked = booking.quantity
         stock_condition = (
             "attribute_exists(PK) AND (attribute_type(bookingLimitDatetime, :null) OR bookingLimitDatetime >= :now)"
@@ -183,43 +228,18 @@ class BookingsRepository:
         self, booking: Booking, reason: str, now: datetime, *, from_status: BookingStatus = BookingStatus.CONFIRMED
     ) -> None:
         """Cancels and gives back the places and the credit, at once; conditioned on the status read."""
-        at = isoformat(now)
-        operations: list[Operation] = [
-            Update(
-                booking_key(booking.id),
-                Expression(
-                    "SET #status = :cancelled, cancelledAt = :at, cancellationReason = :reason, "
-                    "GSI5PK = :list, GSI5SK = :sort REMOVE GSI3PK, GSI3SK",
-                    {"#status": "status"},
-                    {
-                        ":cancelled": "CANCELLED",
-                        ":at": at,
-                        ":reason": reason,
-                        ":list": f"OFFERER#{booking.offerer_id}#CANCELLED",
-                        ":sort": f"{at}#{booking.id}",
-                    },
-                ),
-                Expression("#status = :from", {"#status": "status"}, {":from": from_status.value}),
-            ),
-            Update(
-                stock_key(booking.stock_id),
-                Expression("SET bookedQuantity = bookedQuantity - :q", values={":q": booking.quantity}),
-            ),
-            Delete(active_booking_key(booking.beneficiary.id, booking.offer_id)),
-        ]
-        if booking.amount_cents > 0:
-            text = "SET spentCents = spentCents - :amount"
-            if booking.is_digital_capped:
-                text += ", digitalSpentCents = digitalSpentCents - :amount"
-            operations.append(
-                Update(credit_key(booking.beneficiary.id), Expression(text, values={":amount": booking.amount_cents}))
-            )
         try:
-            self._table.transact(operations)
+            self._table.transact(cancel_operations(BookingRef.of(booking), reason, now, from_status=from_status))
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed_positions():
                 raise BookingLost({BookingRace.STOCK}) from None
             raise
+
+    def mark_used(self, booking: BookingRef, author: str, now: datetime, *, due_partition: str | None = None) -> None:
+        """CONFIRMED -> USED (the counter, or AUTO), only if still CONFIRMED (and, for a daily job, still due in the
+        partition it was read from): two counters validating at once, one wins. The booking joins its pricing
+        point's payable list (GSI2) for the payouts. Raises TransactionCancelled (position 0: the booking moved)."""
+        self._table.transact(used_operations(booking, author, now, due_partition=due_partition))
 
     def for_offerer(
         self,
@@ -253,3 +273,87 @@ class BookingsRepository:
             f"USER#{user_id}", index=GSI1, sort_prefix="BOOKING#", limit=limit, cursor=cursor, newest_first=True
         )
         return [Booking.model_validate(item) for item in page.items], page.next_cursor
+
+
+def _status_is(status: BookingStatus, due_partition: str | None) -> Expression:
+    text, values = "#status = :from", {":from": status.value}
+    if due_partition is not None:
+        text += " AND GSI3PK = :due"
+        values[":due"] = due_partition
+    return Expression(text, {"#status": "status"}, values)
+
+
+def cancel_operations(
+    booking: BookingRef,
+    reason: str,
+    now: datetime,
+    *,
+    from_status: BookingStatus = BookingStatus.CONFIRMED,
+    due_partition: str | None = None,
+) -> list[Operation]:
+    """The booking cancelled, its places and credit given back: one transaction's operations, the booking first."""
+    at = isoformat(now)
+    operations: list[Operation] = [
+        Update(
+            booking_key(booking.id),
+            Expression(
+                "SET #status = :cancelled, cancelledAt = :at, cancellationReason = :reason, "
+                "GSI5PK = :list, GSI5SK = :sort REMOVE GSI3PK, GSI3SK",
+                {"#status": "status"},
+                {
+                    ":cancelled": "CANCELLED",
+                    ":at": at,
+                    ":reason": reason,
+                    ":list": f"OFFERER#{booking.offerer_id}#CANCELLED",
+                    ":sort": f"{at}#{booking.id}",
+                },
+            ),
+            _status_is(from_status, due_partition),
+            return_old_on_failure=True,
+        ),
+        Update(
+            stock_key(booking.stock_id),
+            Expression("SET bookedQuantity = bookedQuantity - :q", values={":q": booking.quantity}),
+        ),
+        Delete(active_booking_key(booking.beneficiary_id, booking.offer_id)),
+    ]
+    if booking.amount_cents > 0:
+        text = "SET spentCents = spentCents - :amount"
+        if booking.is_digital_capped:
+            text += ", digitalSpentCents = digitalSpentCents - :amount"
+        operations.append(
+            Update(credit_key(booking.beneficiary_id), Expression(text, values={":amount": booking.amount_cents}))
+        )
+    return operations
+
+
+def used_update(booking: BookingRef, author: str, now: datetime, *, due_partition: str | None) -> Update:
+    """The booking USED: its status list, its pricing point's payable list (GSI2), out of the daily jobs' index."""
+    at = isoformat(now)
+    values: dict[str, Any] = {
+        ":used": "USED", ":at": at, ":author": author,
+        ":list": f"OFFERER#{booking.offerer_id}#USED", ":sort": f"{at}#{booking.id}",
+    }  # fmt: skip
+    text = "SET #status = :used, usedAt = :at, validationAuthor = :author, GSI5PK = :list, GSI5SK = :sort"
+    if booking.pricing_point_venue_id:
+        text += ", GSI2PK = :payable, GSI2SK = :sort"
+        values[":payable"] = f"PAYABLE#{booking.pricing_point_venue_id}"
+    condition = _status_is(BookingStatus.CONFIRMED, due_partition)
+    return Update(
+        booking_key(booking.id),
+        Expression(text + " REMOVE GSI3PK, GSI3SK", {"#status": "status", **condition.names}, values),
+        Expression(condition.text, values=condition.values),
+        return_old_on_failure=True,
+    )
+
+
+def payable_point(pricing_point_venue_id: str, now: datetime) -> Put:
+    """The pricing points with something to pay: the payouts job's list (one item per point, rewritten)."""
+    return Put({**key("PAYABLE_POINTS", f"PRICING_POINT#{pricing_point_venue_id}"), "since": isoformat(now)})
+
+
+def used_operations(booking: BookingRef, author: str, now: datetime, *, due_partition: str | None) -> list[Operation]:
+    update = used_update(booking, author, now, due_partition=due_partition)
+    if booking.pricing_point_venue_id:
+        return [update, payable_point(booking.pricing_point_venue_id, now)]
+    return [update]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from pass_culture.clock import paris_date
+from pass_culture.clock import paris_date, paris_midnight
 from pass_culture.errors import BadRequest, Conflict
 from pass_culture.subcategories import Subcategory
 
@@ -71,15 +72,41 @@ def expiry_date(subcategory: Subcategory, booked_at: datetime) -> datetime | Non
     return booked_at + (BOOK_EXPIRY_DELAY if subcategory.is_book else EXPIRY_DELAY)
 
 
-def due(
-    subcategory: Subcategory, amount_cents: int, booked_at: datetime, event_start: datetime | None
-) -> tuple[DueJob, date] | None:
-    """Which daily job will act on this booking, and on which Paris day."""
+@dataclass(frozen=True)
+class Due:
+    """When a daily job may act on a CONFIRMED booking: the rule is met at `at`; `day` is the Paris day whose run is
+    the first allowed to act (the index partition `DUE#<job>#<day>`, docs/data-model.md)."""
+
+    job: DueJob
+    day: date
+    at: datetime
+    reminder_before: timedelta | None = None  # expiry only: the reminder goes this long before the expiry run
+
+    @property
+    def reminder_day(self) -> date | None:
+        return None if self.reminder_before is None else self.day - timedelta(days=self.reminder_before.days)
+
+    def not_before(self, day: date) -> Due:
+        """The same due, moved to `day` if it is earlier (a validation undone after the job's day has passed)."""
+        return self if self.day >= day else replace(self, day=day)
+
+
+def expiry_run_day(expires_at: datetime) -> date:
+    """The Paris day whose 00:30 run cancels an uncollected booking: the first with booked-at + delay ≤ its midnight."""
+    day = paris_date(expires_at)
+    return day if paris_midnight(day) >= expires_at else day + timedelta(days=1)
+
+
+def due(subcategory: Subcategory, amount_cents: int, booked_at: datetime, event_start: datetime | None) -> Due | None:
+    """Which daily job will act on this booking, from when, and (expiry) when its reminder goes."""
     expires = expiry_date(subcategory, booked_at)
     if expires is not None:
-        return DueJob.EXPIRE, paris_date(expires)
+        reminder = BOOK_EXPIRY_REMINDER_BEFORE if subcategory.is_book else EXPIRY_REMINDER_BEFORE
+        return Due(DueJob.EXPIRE, expiry_run_day(expires), expires, reminder)
     if event_start is not None:
-        return DueJob.AUTO_VALIDATE, paris_date(event_start + EVENT_AUTO_VALIDATION_DELAY)
+        at = event_start + EVENT_AUTO_VALIDATION_DELAY
+        return Due(DueJob.AUTO_VALIDATE, paris_date(at), at)
     if subcategory.auto_validated_when_free and amount_cents == 0:
-        return DueJob.AUTO_VALIDATE, paris_date(booked_at + FREE_CARD_AUTO_VALIDATION_DELAY)
+        at = booked_at + FREE_CARD_AUTO_VALIDATION_DELAY
+        return Due(DueJob.AUTO_VALIDATE, paris_date(at), at)
     return None

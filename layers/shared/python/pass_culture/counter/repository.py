@@ -5,20 +5,19 @@ transitions of a booking."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pass_culture.accounts.repository import AccountsRepository, membership_key
 from pass_culture.bookings.models import Booking
-from pass_culture.bookings.repository import booking_key, token_key
-from pass_culture.bookings.rules import DueJob
+from pass_culture.bookings.repository import BookingRef, BookingsRepository, booking_key, due_index_keys, token_key
+from pass_culture.bookings.rules import Due
 from pass_culture.clock import isoformat
 from pass_culture.counter.window import FailureWindow
 from pass_culture.dynamo import (
     ConditionFailed,
     Expression,
     Item,
-    Put,
     Table,
     TransactionCancelled,
     Update,
@@ -82,6 +81,7 @@ class CounterRepository:
     def __init__(self, table: Table, window: FailureWindow | None = None) -> None:
         self._table = table
         self._accounts = AccountsRepository(table)
+        self._bookings = BookingsRepository(table)
         self.window = window or FailureWindow()
 
     # -- look-ups ------------------------------------------------------------------------------------------------
@@ -178,34 +178,15 @@ class CounterRepository:
         )
 
     def use(self, booking: Booking, author: str, now: datetime) -> None:
-        """CONFIRMED -> USED, only if still CONFIRMED: two counters validating at once, one wins. The booking joins its
-        pricing point's payable list (GSI2) for the payouts."""
-        at = isoformat(now)
-        values: dict[str, Any] = {
-            ":used": "USED", ":confirmed": "CONFIRMED", ":at": at, ":author": author,
-            ":list": f"OFFERER#{booking.offerer_id}#USED", ":sort": f"{at}#{booking.id}",
-        }  # fmt: skip
-        text = "SET #status = :used, usedAt = :at, validationAuthor = :author, GSI5PK = :list, GSI5SK = :sort"
-        operations: list[Any] = []
-        if booking.pricing_point_venue_id:
-            text += ", GSI2PK = :payable, GSI2SK = :sort"
-            values[":payable"] = f"PAYABLE#{booking.pricing_point_venue_id}"
-            operations.append(
-                Put({**key("PAYABLE_POINTS", f"PRICING_POINT#{booking.pricing_point_venue_id}"), "since": at})
-            )
-        update = Update(
-            booking_key(booking.id),
-            Expression(text + " REMOVE GSI3PK, GSI3SK", {"#status": "status"}, values),
-            Expression("#status = :confirmed", {"#status": "status"}),
-        )
+        """CONFIRMED -> USED, only if still CONFIRMED: two counters validating at once, one wins."""
         try:
-            self._table.transact([update, *operations])
+            self._bookings.mark_used(BookingRef.of(booking), author, now)
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed_positions():
                 raise ValidationRace from None
             raise
 
-    def keep(self, booking: Booking, due: tuple[DueJob, date] | None) -> None:
+    def keep(self, booking: Booking, due: Due | None) -> None:
         """USED -> CONFIRMED (the pro undoes a validation): out of the payable list, back to its due job."""
         values: dict[str, Any] = {
             ":used": "USED", ":confirmed": "CONFIRMED", ":list": f"OFFERER#{booking.offerer_id}#CONFIRMED",
@@ -213,8 +194,9 @@ class CounterRepository:
         }  # fmt: skip
         text = "SET #status = :confirmed, GSI5PK = :list, GSI5SK = :sort"
         if due is not None:
-            text += ", GSI3PK = :due, GSI3SK = :id"
-            values.update({":due": f"DUE#{due[0].value}#{due[1].isoformat()}", ":id": booking.id})
+            keys = due_index_keys(due, booking.id, reminded=booking.expiry_reminder_sent_at is not None)
+            text += ", GSI3PK = :due, GSI3SK = :due_sort"
+            values.update({":due": keys["GSI3PK"], ":due_sort": keys["GSI3SK"]})
         try:
             self._table.update(
                 booking_key(booking.id),

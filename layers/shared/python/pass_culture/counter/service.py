@@ -17,14 +17,14 @@ tracking anyway), while their failures are refused as soon as any of their offer
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from pass_culture.access import Caller
 from pass_culture.bookings.models import Booking
 from pass_culture.bookings.repository import BookingLost, BookingsRepository
 from pass_culture.bookings.rules import CancellationReason, due
-from pass_culture.clock import Clock, isoformat
+from pass_culture.clock import Clock, isoformat, paris_date
 from pass_culture.counter.repository import (
     CounterRepository,
     FailureLog,
@@ -151,10 +151,12 @@ class CounterService:
             raise Gone("Cette réservation a déjà été validée.", code="BOOKING_USED") from None
 
     def keep(self, caller: Caller, token: str) -> None:
-        booking, _ = self._find(caller, token, CounterAction.KEEP)
+        booking, now = self._find(caller, token, CounterAction.KEEP)
         subcategory = BY_ID[booking.subcategory_id]
+        back = due(subcategory, booking.amount_cents, booking.booked_at, booking.event_date)
         try:
-            self._counter.keep(booking, due(subcategory, booking.amount_cents, booking.booked_at, booking.event_date))
+            # A day already passed is caught by tomorrow's run: the jobs never read back past days.
+            self._counter.keep(booking, back.not_before(paris_date(now) + timedelta(days=1)) if back else None)
         except ValidationRace:
             raise Gone("Cette réservation n'est plus validée.", code="BOOKING_NOT_USED") from None
 

@@ -8,6 +8,7 @@
 | CONFIRMED -> CANCELLED by the beneficiary | booking_cancelled_to_venue | the venue                        |
 | CONFIRMED -> CANCELLED by the venue      | booking_cancelled_to_beneficiary | the beneficiary             |
 | CONFIRMED -> CANCELLED, expired          | booking_expired_to_venue, booking_expired | both sides            |
+| expiry reminder marked sent (daily job)  | booking_expiry_reminder    | the beneficiary                   |
 | USED -> CONFIRMED (validation undone)    | booking_validation_undone  | the beneficiary                   |
 | a stock import ends FAILED, or > 5 %     | stock_import_problem       | the venue's booking email         |
 |   of its lines rejected                  |                            |                                   |
@@ -96,6 +97,8 @@ def _booking_emails(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Emai
             ]
     if before == "USED" and after == "CONFIRMED":
         return [EmailToSend("booking_validation_undone", young, context)]
+    if after == "CONFIRMED" and new.get("expiryReminderSentAt") and not old.get("expiryReminderSentAt"):
+        return [EmailToSend("booking_expiry_reminder", young, context)]
     return []
 
 

@@ -25,8 +25,8 @@ class ImportQueue:
         self._queue_url = queue_url
 
     def send(self, venue_ids: Iterable[str], at: datetime) -> int:
-        """Queues one import per venue, ten a call; raises if SQS refused any (the scheduler then retries the job,
-        and a venue queued twice resumes the same run)."""
+        """Queues one import per venue, ten a call; raises if SQS refused any (Lambda then retries the job, as for
+        any asynchronous invocation, and a venue queued twice resumes the same run)."""
         ids = list(venue_ids)
         for start in range(0, len(ids), SQS_BATCH):
             entries = [
