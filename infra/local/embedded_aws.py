@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infra.local import moto_transactions
+from infra.local import moto_indexes, moto_transactions
 from infra.local.outbox import Outbox
 from infra.local.template import Resolver, UnresolvedReference
 
@@ -120,6 +120,7 @@ class Provisioned:
 def provision(aws: ClientFactory, template: Mapping[str, Any], stack_name: str = "passculture-local") -> Provisioned:
     """Creates every resource of the template that has a local counterpart, in dependency order."""
     moto_transactions.install()  # transactions at AWS's cost (see the module)
+    moto_indexes.install()  # GSI queries at AWS's cost: the partition, not the table (see the module)
     resolver = Resolver(
         template,
         pseudo={

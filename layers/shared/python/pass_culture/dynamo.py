@@ -269,14 +269,15 @@ class Table:
         *,
         condition: Expression | None = None,
         return_old_on_failure: bool = False,
+        return_new: bool = True,
     ) -> Item:
-        """Applies an update expression and returns the item as it is after the update. A failed condition raises
-        ConditionFailed, with the item as it was when `return_old_on_failure`."""
+        """Applies an update expression and returns the item as it is after the update (an empty item when not
+        `return_new`). A failed condition raises ConditionFailed, with the item as it was if `return_old_on_failure`."""
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": serialize(item_key),
             "UpdateExpression": update.text,
-            "ReturnValues": "ALL_NEW",
+            "ReturnValues": "ALL_NEW" if return_new else "NONE",
         }
         request.update(_merged_expression_fields(update, condition))
         if condition is not None:

@@ -81,7 +81,9 @@ class DailyJobsRepository:
         """CONFIRMED -> USED by AUTO. The pricing points are marked payable beforehand (`mark_payable`)."""
         update = used_update(candidate, AUTO, now, due_partition=candidate.due_partition)
         try:
-            self._table.update(update.key, update.update, condition=update.condition, return_old_on_failure=True)
+            self._table.update(
+                update.key, update.update, condition=update.condition, return_old_on_failure=True, return_new=False
+            )
         except ConditionFailed as failed:
             return False, failed.old
         return True, None
@@ -131,6 +133,7 @@ class DailyJobsRepository:
                     },
                 ),
                 return_old_on_failure=True,
+                return_new=False,
             )
         except ConditionFailed as failed:
             return False, failed.old
@@ -164,6 +167,7 @@ class DailyJobsRepository:
                 condition=Expression(
                     "attribute_not_exists(doneThrough) OR doneThrough < :day", values={":day": day.isoformat()}
                 ),
+                return_new=False,
             )
 
     # -- runs' reports -------------------------------------------------------------------------------------------

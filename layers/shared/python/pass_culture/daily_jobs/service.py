@@ -92,24 +92,31 @@ class DailyJobs:
             "daysRead": {"from": days[0].isoformat(), "to": days[-1].isoformat()} if days else None,
         }  # fmt: skip
         self._repository.start_run(job, run_sort, report)
-        figures, candidates, chunks_queued = Figures(), 0, 0
+        figures, candidates, chunks_queued, in_process = Figures(), 0, 0, 0
         pending: dict[Action, list[Candidate]] = {}
+
+        def dispatch(action: Action, batch: list[Candidate]) -> None:
+            """A full chunk (or the last one): handled here while under the limit, else queued for the worker."""
+            nonlocal chunks_queued, in_process
+            if in_process + len(batch) <= self._in_process_limit:
+                figures.add(self._act(action, batch, now))
+                in_process += len(batch)
+            else:
+                chunks_queued = self._send(job, run_sort, action, now, batch, chunks_queued)
+
         try:
             for action, pages in sources:
                 for page in pages:
                     for candidate in page:
                         candidates += 1
-                        if candidates <= self._in_process_limit:
-                            figures.add(self._act(action, [candidate], now))
-                            continue
                         waiting = pending.setdefault(action, [])
                         waiting.append(candidate)
                         if len(waiting) == self._chunk_size:
-                            chunks_queued = self._send(job, run_sort, action, now, waiting, chunks_queued)
+                            dispatch(action, waiting)
                             pending[action] = []
             for action, waiting in pending.items():
                 if waiting:
-                    chunks_queued = self._send(job, run_sort, action, now, waiting, chunks_queued)
+                    dispatch(action, waiting)
         except Exception as error:
             self._repository.add_figures(job, run_sort, figures, extra={
                 "status": "FAILED", "failure": f"{type(error).__name__}: {error}"[:500], "candidates": candidates,
@@ -123,7 +130,7 @@ class DailyJobs:
             self._repository.close_run(job, run_sort, "DONE", self._wall.now())
         return {
             **report, **extra, **dict(figures.done), "skipped": dict(figures.skipped),
-            "handledInProcess": min(candidates, self._in_process_limit),
+            "handledInProcess": in_process,
             "status": "DONE" if chunks_queued == 0 else "QUEUED",
         }  # fmt: skip
 
