@@ -72,11 +72,7 @@ def report(runs: list[dict[str, Any]], base_handled: int) -> None:
                   f"| {figures['done']} ({figures['chunks']} chunks) |")  # fmt: skip
     for job in small["jobs"]:
         ratio = large["jobs"][job]["totalSeconds"] / small["jobs"][job]["totalSeconds"]
-        ours = large["jobs"][job]["oursSeconds"] / small["jobs"][job]["oursSeconds"]
-        print(
-            f"{job}: with {large['extraHandled']} more handled bookings, run time {ratio:.2f}×, ours {ours:.2f}× "
-            "(goal: 1)"
-        )
+        print(f"{job}: with {large['extraHandled']} more handled bookings, run time {ratio:.2f}× (goal: 1)")
 
 
 def run_once(candidates: int, others: int, extra_handled: int) -> dict[str, Any]:
@@ -113,7 +109,7 @@ def measure(candidates: int, others: int, extra_handled: int) -> dict[str, Any]:
     for each_job in Job:  # the jobs ran yesterday
         repository.advance(each_job, today - timedelta(days=1 if each_job is Job.EXPIRE else 2))
     reads = ReadCounter()
-    reads.watch(client, sqs)
+    client.meta.events.register("after-call.dynamodb", reads)
     jobs = DailyJobs(repository, SqsChunkQueue(sqs, queue_url))
     runs: dict[str, Callable[[], dict[str, Any]]] = {
         Job.AUTO_VALIDATE.value: lambda: jobs.auto_validate(paris_midnight(today) + timedelta(hours=3)),
@@ -146,31 +142,15 @@ def measure(candidates: int, others: int, extra_handled: int) -> dict[str, Any]:
 
 
 class ReadCounter:
-    """Every DynamoDB call, the items each read (what a Query evaluated: ScannedCount; an item got), and the time
-    spent waiting for AWS (DynamoDB and SQS): the rest of a run is our own code's."""
+    """Every DynamoDB call, and the items each read: what a Query evaluated (ScannedCount), an item got."""
 
     def __init__(self) -> None:
         self.items = 0
         self.calls: Counter[str] = Counter()
-        self.aws_seconds = 0.0
-        self._started = 0.0
 
     def reset(self) -> None:
         self.items = 0
         self.calls.clear()
-        self.aws_seconds = 0.0
-
-    def watch(self, *clients: Any) -> None:
-        for client in clients:
-            client.meta.events.register("before-call", self.before)
-            client.meta.events.register("after-call", self.after)
-        clients[0].meta.events.register("after-call.dynamodb", self)
-
-    def before(self, **_: Any) -> None:
-        self._started = time.perf_counter()
-
-    def after(self, **_: Any) -> None:
-        self.aws_seconds += time.perf_counter() - self._started
 
     def __call__(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         self.calls[model.name] += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from pass_culture.clock import Clock, SystemClock, isoformat, paris_date
@@ -79,9 +79,9 @@ class DailyJobs:
         self,
         job: Job,
         now: datetime,
-        days: tuple[Any, ...],
+        days: tuple[date, ...],
         sources: list[tuple[Action, Iterator[list[Candidate]]]],
-        done_through: Any,
+        done_through: date,
     ) -> dict[str, Any]:
         started, clock_start = self._wall.now(), self._monotonic()
         run_id = new_id()
