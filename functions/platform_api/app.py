@@ -2,17 +2,19 @@
 reports for the platform team (admin)."""
 
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.access import ADMIN, allow
-from pass_culture.daily_jobs.repository import DailyJobsRepository
 from pass_culture.daily_jobs.rules import Job
 from pass_culture.http import build_resolver
 from pass_culture.subcategories import SUBCATEGORIES
+
+if TYPE_CHECKING:
+    from pass_culture.daily_jobs.repository import DailyJobsRepository
 
 logger = Logger()
 app = build_resolver()
@@ -31,7 +33,7 @@ def subcategories() -> dict[str, list[dict[str, object]]]:
 
 
 @cache
-def job_runs_repository() -> DailyJobsRepository:
+def job_runs_repository() -> "DailyJobsRepository":  # built on the admin route's first call: health stays light
     from pass_culture.daily_jobs.service import build_daily_jobs_repository
 
     return build_daily_jobs_repository()
