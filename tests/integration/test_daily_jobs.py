@@ -16,13 +16,14 @@ from pass_culture.bookings.repository import BookingsRepository, booking_key
 from pass_culture.bookings.rules import BookingStatus
 from pass_culture.bookings.service import BookingsService
 from pass_culture.bookings.tracking import BookingFilters, TrackingService
-from pass_culture.clock import FixedClock, isoformat, paris_midnight
+from pass_culture.clock import FixedClock, isoformat, paris_midnight, parse_instant
 from pass_culture.counter.repository import CounterRepository
 from pass_culture.daily_jobs.models import Candidate, Chunk
 from pass_culture.daily_jobs.repository import DailyJobsRepository
 from pass_culture.daily_jobs.rules import Action, Job
 from pass_culture.daily_jobs.service import DailyJobs
 from pass_culture.dynamo import Item
+from pass_culture.offers.models import UpdateStockInput
 from tests.events import FakeContext, claims_of
 from tests.integration.booking_world import PRO, World, world  # noqa: F401 - the fixture
 from tests.integration.conftest import call_api
@@ -323,3 +324,22 @@ def test_admins_read_the_runs_newest_first_and_no_one_else(deployed: Any, world:
     assert call("GET", "/admin/job-runs", query={"job": "auto-validate-bookings"}).status == 401
     assert call("GET", "/admin/job-runs", query={"job": "payouts-of-mars"}, claims=admin).status == 400
     assert call("GET", "/admin/job-runs", claims=admin).status == 400
+
+
+def test_an_event_moved_later_by_the_venue_is_validated_48_hours_after_its_new_start(
+    world: World,  # noqa: F811
+    jobs: DailyJobs,
+) -> None:
+    stock = world.offer("SPECTACLE_REPRESENTATION", 1500, quantity=5, days=2)
+    booked = book(world, world.young(), stock, day(0))
+    old_start = parse_instant(world.stock(stock)["beginningDatetime"])
+    new_start = old_start + timedelta(days=3)
+    world.offers.update_stock(PRO, stock, UpdateStockInput(beginning_datetime=new_start))
+
+    moved = jobs.auto_validate(old_start + timedelta(hours=48))
+    assert (moved["candidates"], moved.get("validated", 0), moved["skipped"]) == (1, 0, {"EVENT_MOVED": 1})
+    stored = booking(world, booked)
+    assert (stored["status"], stored["eventDate"]) == ("CONFIRMED", isoformat(new_start))
+    assert jobs.auto_validate(new_start + timedelta(hours=47))["candidates"] == 0
+    assert jobs.auto_validate(new_start + timedelta(hours=48))["validated"] == 1
+    assert booking(world, booked)["status"] == "USED"

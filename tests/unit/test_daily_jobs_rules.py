@@ -11,6 +11,7 @@ from pass_culture.daily_jobs.rules import (
     MAX_CATCH_UP_DAYS,
     Action,
     auto_validation_reading,
+    event_moved,
     expiry_reading,
     reminder_expiry_days,
     skip_reason,
@@ -71,3 +72,13 @@ def test_why_a_candidate_was_left_alone() -> None:
     assert skip_reason(Action.REMIND, {"status": "CONFIRMED", "expiryReminderSentAt": "x"}, RUN) == "ALREADY_REMINDED"
     assert skip_reason(Action.REMIND, {"status": "CONFIRMED", "expiryReminderSentAt": at}, RUN) is None
     assert skip_reason(Action.REMIND, {"status": "CONFIRMED", "expiryReminderSentAt": None}, RUN) == "NO_LONGER_DUE"
+
+
+def test_an_event_moved_later_is_due_again_after_its_new_start_and_one_moved_earlier_is_due_now() -> None:
+    booked_start = RUN - timedelta(days=3)
+    assert event_moved(booked_start, booked_start, RUN) is None
+    assert event_moved(booked_start, None, RUN) is None  # the stock is gone: the booking's own date stands
+    later = RUN + timedelta(days=1)
+    assert event_moved(booked_start, later, RUN) == later
+    assert event_moved(booked_start, RUN - timedelta(days=2, minutes=1), RUN) is None  # 48 h past already
+    assert event_moved(None, later, RUN) is None  # not an event booking

@@ -97,6 +97,12 @@ def expiry_run_day(expires_at: datetime) -> date:
     return day if paris_midnight(day) >= expires_at else day + timedelta(days=1)
 
 
+def event_due(event_start: datetime) -> Due:
+    """An event booking still CONFIRMED is marked USED 48 h after the event start."""
+    at = event_start + EVENT_AUTO_VALIDATION_DELAY
+    return Due(DueJob.AUTO_VALIDATE, paris_date(at), at)
+
+
 def due(subcategory: Subcategory, amount_cents: int, booked_at: datetime, event_start: datetime | None) -> Due | None:
     """Which daily job will act on this booking, from when, and (expiry) when its reminder goes."""
     expires = expiry_date(subcategory, booked_at)
@@ -104,8 +110,7 @@ def due(subcategory: Subcategory, amount_cents: int, booked_at: datetime, event_
         reminder = BOOK_EXPIRY_REMINDER_BEFORE if subcategory.is_book else EXPIRY_REMINDER_BEFORE
         return Due(DueJob.EXPIRE, expiry_run_day(expires), expires, reminder)
     if event_start is not None:
-        at = event_start + EVENT_AUTO_VALIDATION_DELAY
-        return Due(DueJob.AUTO_VALIDATE, paris_date(at), at)
+        return event_due(event_start)
     if subcategory.auto_validated_when_free and amount_cents == 0:
         at = booked_at + FREE_CARD_AUTO_VALIDATION_DELAY
         return Due(DueJob.AUTO_VALIDATE, paris_date(at), at)

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel
 
 from pass_culture.bookings.repository import BookingRef
+from pass_culture.clock import parse_instant
 from pass_culture.daily_jobs.rules import DONE_FIGURE, Action, Job
 
 
@@ -19,6 +20,7 @@ class Candidate(BookingRef):
 
     due_partition: str
     due_sort: str
+    event_date: AwareDatetime | None = None  # the event's start as copied at booking (the stock may have moved since)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Candidate:
@@ -27,7 +29,7 @@ class Candidate(BookingRef):
             beneficiary_id=item["beneficiary"]["id"], quantity=int(item["quantity"]),
             amount_cents=int(item["amountCents"]), is_digital_capped=bool(item.get("isDigitalCapped")),
             pricing_point_venue_id=item.get("pricingPointVenueId"), due_partition=item["GSI3PK"],
-            due_sort=item["GSI3SK"],
+            due_sort=item["GSI3SK"], event_date=parse_instant(item["eventDate"]) if item.get("eventDate") else None,
         )  # fmt: skip
 
 

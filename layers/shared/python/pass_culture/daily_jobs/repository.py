@@ -17,12 +17,13 @@ from pass_culture.bookings.repository import (
     REMINDED,
     booking_key,
     cancel_operations,
+    due_index_keys,
     due_partition,
     payable_point,
     used_update,
 )
-from pass_culture.bookings.rules import CancellationReason, DueJob
-from pass_culture.clock import isoformat
+from pass_culture.bookings.rules import CancellationReason, DueJob, event_due
+from pass_culture.clock import isoformat, parse_instant
 from pass_culture.daily_jobs.models import Candidate, Figures
 from pass_culture.daily_jobs.rules import AUTO, Action, Job
 from pass_culture.dynamo import (
@@ -35,6 +36,7 @@ from pass_culture.dynamo import (
     TransactionCancelled,
     key,
 )
+from pass_culture.offers.repository import stock_key
 
 PAGE = 1000  # items a Query page asks for (DynamoDB also stops a page at 1 MB)
 CONFLICT_RETRIES = 5  # another transaction on the same stock or credit: DynamoDB cancels ours, we try again
@@ -84,6 +86,36 @@ class DailyJobsRepository:
             self._table.update(
                 update.key, update.update, condition=update.condition, return_old_on_failure=True, return_new=False
             )
+        except ConditionFailed as failed:
+            return False, failed.old
+        return True, None
+
+    def event_starts(self, candidates: list[Candidate]) -> dict[str, datetime | None]:
+        """The current start of the events of a chunk's event bookings: one read per stock, not per booking."""
+        stock_ids = sorted({c.stock_id for c in candidates if c.event_date is not None})
+        if not stock_ids:
+            return {}
+        found = self._table.batch_get([stock_key(stock_id) for stock_id in stock_ids])
+        starts = {str(item["SK"]).removeprefix("STOCK#"): item.get("beginningDatetime") for item in found}
+        return {stock_id: parse_instant(str(s)) if s else None for stock_id, s in starts.items()}
+
+    def reschedule(self, candidate: Candidate, start: datetime) -> tuple[bool, Item | None]:
+        """The event moved: the booking takes its new start, and its due entry the new day (same conditions)."""
+        keys = due_index_keys(event_due(start), candidate.id)
+        try:
+            self._table.update(
+                booking_key(candidate.id),
+                Expression(
+                    "SET eventDate = :start, GSI3PK = :pk, GSI3SK = :sk",
+                    values={":start": isoformat(start), ":pk": keys["GSI3PK"], ":sk": keys["GSI3SK"]},
+                ),
+                condition=Expression(
+                    "#status = :confirmed AND GSI3PK = :due", {"#status": "status"},
+                    {":confirmed": "CONFIRMED", ":due": candidate.due_partition},
+                ),
+                return_old_on_failure=True,
+                return_new=False,
+            )  # fmt: skip
         except ConditionFailed as failed:
             return False, failed.old
         return True, None

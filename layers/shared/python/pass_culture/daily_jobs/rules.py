@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pass_culture.bookings.rules import BOOK_EXPIRY_REMINDER_BEFORE, EXPIRY_REMINDER_BEFORE
+from pass_culture.bookings.rules import BOOK_EXPIRY_REMINDER_BEFORE, EXPIRY_REMINDER_BEFORE, event_due
 from pass_culture.clock import isoformat, paris_date
 
 FIRST_RUN_LOOKBACK_DAYS = 31  # a job with no memory (first deployment) reads the month before its day
@@ -70,6 +70,14 @@ def reminder_expiry_days(now: datetime) -> tuple[date, ...]:
     today = paris_date(now)
     longest = max(EXPIRY_REMINDER_BEFORE, BOOK_EXPIRY_REMINDER_BEFORE).days
     return tuple(today + timedelta(days=n) for n in range(1, longest + 1))
+
+
+def event_moved(booked_start: datetime | None, current_start: datetime | None, now: datetime) -> datetime | None:
+    """The event's new start when the venue moved it since the booking and it is not 48 h past yet (the booking
+    is then due again later); None when the booking may be validated now."""
+    if booked_start is None or current_start is None or current_start == booked_start:
+        return None
+    return current_start if event_due(current_start).at > now else None
 
 
 def skip_reason(action: Action, current: Mapping[str, Any] | None, now: datetime) -> str | None:

@@ -19,6 +19,7 @@ from pass_culture.daily_jobs.rules import (
     Action,
     Job,
     auto_validation_reading,
+    event_moved,
     expiry_reading,
     reminder_expiry_days,
     skip_reason,
@@ -136,9 +137,16 @@ class DailyJobs:
 
     def _act(self, action: Action, candidates: list[Candidate], now: datetime) -> Figures:
         figures = Figures()
+        starts: dict[str, datetime | None] = {}
         if action is Action.VALIDATE:
             self._repository.mark_payable(candidates, now)
+            starts = self._repository.event_starts(candidates)
         for candidate in candidates:
+            moved_to = event_moved(candidate.event_date, starts.get(candidate.stock_id), now)
+            if moved_to is not None:  # the venue moved the event later: due again 48 h after its new start
+                done, current = self._repository.reschedule(candidate, moved_to)
+                figures.skipped["EVENT_MOVED" if done else (skip_reason(action, current, now) or "EVENT_MOVED")] += 1
+                continue
             done, current = self._repository.act(action, candidate, now)
             figures.count(action, None if done else skip_reason(action, current, now))
         return figures
