@@ -14,6 +14,7 @@ class ReimbursementRule(StrEnum):
     BOOK = "BOOK"  # 100 % up to 20 000 € a year, then 95 %
     STANDARD = "STANDARD"  # 100 % / 95 % / 92 % / 90 % tiers
     NOT_REIMBURSED = "NOT_REIMBURSED"
+    COLLECTIVE = "COLLECTIVE"  # collective bookings (school groups): 100 %, no yearly tiers; no subcategory's own
 
 
 class Channel(StrEnum):
