@@ -128,32 +128,29 @@ def _all_items(original: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any
     return all_items
 
 
-def _put_item(original: Callable[..., Any]) -> Callable[..., Any]:
+def _table_write(
+    original: Callable[..., Any], key_of: Callable[[Any, inspect.BoundArguments], ItemKey]
+) -> Callable[..., Any]:
+    """`Table.put_item` / `Table.delete_item`, followed by re-indexing the item they wrote."""
     signature = inspect.signature(original)
 
     @functools.wraps(original)
-    def put_item(table: Any, *args: Any, **kwargs: Any) -> Any:
+    def write(table: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return original(table, *args, **kwargs)
         finally:
             if table in _indexes:
-                _refresh(table, lambda: _key_of_attributes(table, signature.bind(table, *args, **kwargs)))
+                _refresh(table, lambda: key_of(table, signature.bind(table, *args, **kwargs)))
 
-    return put_item
+    return write
+
+
+def _put_item(original: Callable[..., Any]) -> Callable[..., Any]:
+    return _table_write(original, _key_of_attributes)
 
 
 def _delete_item(original: Callable[..., Any]) -> Callable[..., Any]:
-    signature = inspect.signature(original)
-
-    @functools.wraps(original)
-    def delete_item(table: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return original(table, *args, **kwargs)
-        finally:
-            if table in _indexes:
-                _refresh(table, lambda: _key_of_delete(signature.bind(table, *args, **kwargs)))
-
-    return delete_item
+    return _table_write(original, lambda _table, call: _key_of_delete(call))
 
 
 def _update_item(original: Callable[..., Any]) -> Callable[..., Any]:

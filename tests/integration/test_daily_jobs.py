@@ -22,7 +22,7 @@ from pass_culture.daily_jobs.models import Candidate, Chunk
 from pass_culture.daily_jobs.repository import DailyJobsRepository
 from pass_culture.daily_jobs.rules import Action, Job
 from pass_culture.daily_jobs.service import DailyJobs
-from pass_culture.dynamo import Item
+from pass_culture.dynamo import Item, encode_cursor
 from pass_culture.offers.models import UpdateStockInput
 from tests.events import FakeContext, claims_of
 from tests.integration.booking_world import PRO, World, world  # noqa: F401 - the fixture
@@ -324,6 +324,13 @@ def test_admins_read_the_runs_newest_first_and_no_one_else(deployed: Any, world:
     assert call("GET", "/admin/job-runs", query={"job": "auto-validate-bookings"}).status == 401
     assert call("GET", "/admin/job-runs", query={"job": "payouts-of-mars"}, claims=admin).status == 400
     assert call("GET", "/admin/job-runs", claims=admin).status == 400
+    first = call("GET", "/admin/job-runs", query={"job": "auto-validate-bookings", "limit": "1"}, claims=admin)
+    then = {"job": "auto-validate-bookings", "limit": "1", "cursor": first.body["nextCursor"]}
+    assert [run["runId"] for run in call("GET", "/admin/job-runs", query=then, claims=admin).body["items"]] == [
+        runs[1]["runId"]
+    ]
+    forged = encode_cursor({"PK": "JOBRUN#auto-validate-bookings"})  # DynamoDB would refuse this start key: a 500
+    assert call("GET", "/admin/job-runs", query={**then, "cursor": forged}, claims=admin).status == 400
 
 
 def test_an_event_moved_later_by_the_venue_is_validated_48_hours_after_its_new_start(

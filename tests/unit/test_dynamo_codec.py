@@ -17,16 +17,25 @@ def test_items_round_trip_with_whole_numbers_as_int() -> None:
 
 
 def test_cursors_are_opaque_and_bound_to_their_list() -> None:
-    start = {"PK": "VENUE#1", "SK": "OFFER#2026-11-01#x", "GSI1PK": "VENUE#1"}
+    start = {"PK": "OFFER#x", "SK": "OFFER", "GSI1PK": "VENUE#1", "GSI1SK": "OFFER#2026-11-01#x"}
     cursor = encode_cursor(start)
     assert "VENUE" not in cursor
-    assert decode_cursor(cursor, partition_name="GSI1PK", partition="VENUE#1") == start
+    assert decode_cursor(cursor, index="GSI1", partition="VENUE#1") == start
     with pytest.raises(BadRequest) as refused:
-        decode_cursor(cursor, partition_name="GSI1PK", partition="VENUE#2")  # someone else's list
+        decode_cursor(cursor, index="GSI1", partition="VENUE#2")  # someone else's list
     assert refused.value.code == "INVALID_CURSOR"
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"PK": {"S": "x"}}), "W10"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%%%", "bm90IGpzb24", encode_cursor({"PK": {"S": "x"}}), "W10",
+        encode_cursor({"PK": "x"}),  # no sort key: DynamoDB would refuse the start key
+        encode_cursor({"PK": "x", "SK": 5}),  # not a string
+        encode_cursor({"PK": "x", "SK": "y", "extra": "z"}),  # not a key attribute
+        encode_cursor({"PK": "x", "SK": "y", "GSI1PK": "x"}),  # another index's key
+    ],
+)  # fmt: skip
 def test_malformed_cursors_are_a_400(cursor: str) -> None:
     with pytest.raises(BadRequest):
-        decode_cursor(cursor, partition_name="PK", partition="x")
+        decode_cursor(cursor, index=None, partition="x")

@@ -119,7 +119,6 @@ class Expression:
 class Put:
     item: Item
     condition: Expression | None = None
-    return_old_on_failure: bool = False  # the item as it was, in TransactionCancelled, when the condition fails
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,6 @@ class Update:
 class Delete:
     key: Item
     condition: Expression | None = None
-    return_old_on_failure: bool = False  # the item as it was, in TransactionCancelled, when the condition fails
 
 
 @dataclass(frozen=True)
@@ -237,7 +235,7 @@ class Table:
             names.update(filter_.names)
             request["ExpressionAttributeValues"] = serialize({**values, **filter_.values})
         if cursor:
-            request["ExclusiveStartKey"] = serialize(decode_cursor(cursor, partition_name=pk_name, partition=partition))
+            request["ExclusiveStartKey"] = serialize(decode_cursor(cursor, index=index, partition=partition))
         answer = self._client.query(**request)
         last = answer.get("LastEvaluatedKey")
         items = [deserialize(raw) for raw in answer.get("Items", [])]
@@ -304,7 +302,7 @@ class Table:
 
     def _transact_item(self, operation: Operation) -> dict[str, Any]:
         body: dict[str, Any] = {"TableName": self.name}
-        if not isinstance(operation, ConditionCheck) and operation.return_old_on_failure:
+        if isinstance(operation, Update) and operation.return_old_on_failure:
             body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         if isinstance(operation, Put):
             body["Item"] = serialize(operation.item)
@@ -357,15 +355,18 @@ def encode_cursor(last_evaluated_key: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, partition_name: str, partition: str) -> Item:
-    """The start key a cursor stands for; refuses cursors that are malformed or were issued for another list."""
+def decode_cursor(cursor: str, *, index: str | None, partition: str) -> Item:
+    """The start key a cursor stands for; refuses cursors that are malformed or were issued for another list. A start
+    key is exactly the table's key and the index's, all strings (DynamoDB refuses anything else with a 400 that would
+    otherwise reach the caller as a 500)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         start = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise BadRequest("The cursor is not valid.", code="INVALID_CURSOR") from error
+    partition_name = INDEX_KEYS[index][0]
     if not isinstance(start, dict) or start.get(partition_name) != partition:
         raise BadRequest("The cursor does not belong to this list.", code="INVALID_CURSOR")
-    if not all(isinstance(value, str | int) for value in start.values()):
+    if set(start) != {PK, SK, *INDEX_KEYS[index]} or not all(isinstance(value, str) for value in start.values()):
         raise BadRequest("The cursor is not valid.", code="INVALID_CURSOR")
     return start

@@ -235,11 +235,12 @@ class BookingsRepository:
                 raise BookingLost({BookingRace.STOCK}) from None
             raise
 
-    def mark_used(self, booking: BookingRef, author: str, now: datetime, *, due_partition: str | None = None) -> None:
-        """CONFIRMED -> USED (the counter, or AUTO), only if still CONFIRMED (and, for a daily job, still due in the
-        partition it was read from): two counters validating at once, one wins. The booking joins its pricing
-        point's payable list (GSI2) for the payouts. Raises TransactionCancelled (position 0: the booking moved)."""
-        self._table.transact(used_operations(booking, author, now, due_partition=due_partition))
+    def mark_used(self, booking: BookingRef, author: str, now: datetime) -> None:
+        """CONFIRMED -> USED, only if still CONFIRMED: two counters validating at once, one wins. The booking and its
+        pricing point join the payouts' lists. Raises TransactionCancelled (position 0: the booking moved)."""
+        update = used_update(booking, author, now, due_partition=None)
+        point = [payable_point(booking.pricing_point_venue_id, now)] if booking.pricing_point_venue_id else []
+        self._table.transact([update, *point])
 
     def for_offerer(
         self,
@@ -328,7 +329,8 @@ def cancel_operations(
 
 
 def used_update(booking: BookingRef, author: str, now: datetime, *, due_partition: str | None) -> Update:
-    """The booking USED: its status list, its pricing point's payable list (GSI2), out of the daily jobs' index."""
+    """The booking USED (the counter, or AUTO: then still due in the partition it was read from): its status list,
+    its pricing point's payable list (GSI2), out of the daily jobs' index."""
     at = isoformat(now)
     values: dict[str, Any] = {
         ":used": "USED", ":at": at, ":author": author,
@@ -338,11 +340,10 @@ def used_update(booking: BookingRef, author: str, now: datetime, *, due_partitio
     if booking.pricing_point_venue_id:
         text += ", GSI2PK = :payable, GSI2SK = :sort"
         values[":payable"] = f"PAYABLE#{booking.pricing_point_venue_id}"
-    condition = _status_is(BookingStatus.CONFIRMED, due_partition)
     return Update(
         booking_key(booking.id),
-        Expression(text + " REMOVE GSI3PK, GSI3SK", {"#status": "status", **condition.names}, values),
-        Expression(condition.text, values=condition.values),
+        Expression(text + " REMOVE GSI3PK, GSI3SK", values=values),
+        _status_is(BookingStatus.CONFIRMED, due_partition),
         return_old_on_failure=True,
     )
 
@@ -350,10 +351,3 @@ def used_update(booking: BookingRef, author: str, now: datetime, *, due_partitio
 def payable_point(pricing_point_venue_id: str, now: datetime) -> Put:
     """The pricing points with something to pay: the payouts job's list (one item per point, rewritten)."""
     return Put({**key("PAYABLE_POINTS", f"PRICING_POINT#{pricing_point_venue_id}"), "since": isoformat(now)})
-
-
-def used_operations(booking: BookingRef, author: str, now: datetime, *, due_partition: str | None) -> list[Operation]:
-    update = used_update(booking, author, now, due_partition=due_partition)
-    if booking.pricing_point_venue_id:
-        return [update, payable_point(booking.pricing_point_venue_id, now)]
-    return [update]

@@ -47,8 +47,12 @@ def cursor_key(job: Job) -> Item:
     return key(f"JOB#{job.value}", "CURSOR")
 
 
+def runs_partition(job: Job) -> str:
+    return f"JOBRUN#{job.value}"
+
+
 def run_key(job: Job, run_sort: str) -> Item:
-    return key(f"JOBRUN#{job.value}", run_sort)
+    return key(runs_partition(job), run_sort)
 
 
 class DailyJobsRepository:
@@ -78,7 +82,7 @@ class DailyJobsRepository:
         """Bookings expiring on `expiry_day` whose reminder is due by `by` and not sent (sent ones sort apart)."""
         return self._pages(due_partition(DueJob.EXPIRE, expiry_day), ("REMIND#", f"REMIND#{by.isoformat()}#~"))
 
-    # -- transitions: each answers None when done, else the booking as it is now (the caller says why) -----------
+    # -- transitions: each answers (done, the booking as it is now when not done: the caller says why) ---------
     def validate(self, candidate: Candidate, now: datetime) -> tuple[bool, Item | None]:
         """CONFIRMED -> USED by AUTO. The pricing points are marked payable beforehand (`mark_payable`)."""
         update = used_update(candidate, AUTO, now, due_partition=candidate.due_partition)
@@ -95,8 +99,9 @@ class DailyJobsRepository:
         stock_ids = sorted({c.stock_id for c in candidates if c.event_date is not None})
         if not stock_ids:
             return {}
+        by_key = {(k["PK"], k["SK"]): stock_id for stock_id in stock_ids for k in [stock_key(stock_id)]}
         found = self._table.batch_get([stock_key(stock_id) for stock_id in stock_ids])
-        starts = {str(item["SK"]).removeprefix("STOCK#"): item.get("beginningDatetime") for item in found}
+        starts = {by_key[(item["PK"], item["SK"])]: item.get("beginningDatetime") for item in found}
         return {stock_id: parse_instant(str(s)) if s else None for stock_id, s in starts.items()}
 
     def reschedule(self, candidate: Candidate, start: datetime) -> tuple[bool, Item | None]:
@@ -235,7 +240,7 @@ class DailyJobsRepository:
             ("SET " + ", ".join(sets)) if sets else "", ("ADD " + ", ".join(adds)) if adds else "",
         ) if part)  # fmt: skip
         if not text:
-            return self._table.get(run_key(job, run_sort), consistent=True)
+            return None  # nothing to add
         try:
             return self._table.update(
                 run_key(job, run_sort),
@@ -258,5 +263,5 @@ class DailyJobsRepository:
             )  # fmt: skip
 
     def runs(self, job: Job, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
-        page = self._table.query(f"JOBRUN#{job.value}", limit=limit, cursor=cursor, newest_first=True)
+        page = self._table.query(runs_partition(job), limit=limit, cursor=cursor, newest_first=True)
         return page.items, page.next_cursor

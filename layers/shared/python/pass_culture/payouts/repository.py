@@ -12,7 +12,7 @@ from typing import Any
 
 from pass_culture.bookings.repository import booking_key
 from pass_culture.clock import isoformat
-from pass_culture.dynamo import GSI2, Expression, Item, Operation, Table, Update, key
+from pass_culture.dynamo import GSI2, Expression, Item, Operation, Table, TransactionCancelled, Update, key
 from pass_culture.payouts.rules import Pricing
 
 TRANSACTION_BOOKINGS = 90  # bookings a transaction prices (DynamoDB: 100 operations, the years' revenues included)
@@ -100,8 +100,6 @@ class PayoutsRepository:
         )
 
     def _transact(self, operations: list[Operation]) -> None:
-        from pass_culture.dynamo import TransactionCancelled
-
         try:
             self._table.transact(operations)
         except TransactionCancelled as cancelled:
