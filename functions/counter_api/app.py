@@ -1,5 +1,5 @@
 """Counter API: the countermark API for pros and venue software (compatible with the public pass Culture API),
-the pros' booking tracking and its CSV export (issue #6). Reimbursements arrive with the payouts issue (501)."""
+the pros' booking tracking and its CSV export (issue #6), the pros' reimbursements (issue #12)."""
 
 from functools import cache
 from typing import Annotated, Any
@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pass_culture.access import PRO, allow, offerer_in_query
+from pass_culture.access import PRO, allow, offerer_in_query, payout_in_path
 from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.bookings.tracking import BookingFilters, TrackingService, build_tracking_service
 from pass_culture.counter.service import CounterService, build_counter_service
-from pass_culture.errors import NotImplementedYet
 from pass_culture.http import build_resolver, caller_of
+from pass_culture.payouts.reimbursements import Reimbursements, build_reimbursements
 
 logger = Logger()
 app = build_resolver(cache(build_ownership_repository))
@@ -33,6 +33,11 @@ def counter() -> CounterService:
 @cache
 def tracking() -> TrackingService:
     return build_tracking_service()
+
+
+@cache
+def reimbursements() -> Reimbursements:
+    return build_reimbursements()
 
 
 @app.get("/v2/bookings/token/<token>")
@@ -84,10 +89,23 @@ def pro_bookings_export(
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body, headers=headers)
 
 
+Cursor = Annotated[str | None, Query(max_length=2000)]
+
+
 @app.get("/pro/reimbursements")
-@allow(PRO, member_of=offerer_in_query(), errors=(501,))
-def pro_reimbursements(offererId: Annotated[str | None, Query(max_length=128)] = None) -> None:  # noqa: N803
-    raise NotImplementedYet("Reimbursements arrive with the payouts issue.")
+@allow(PRO, member_of=offerer_in_query())
+def pro_reimbursements(
+    offererId: Annotated[str, Query(min_length=1, max_length=128)],  # noqa: N803 - the contract's name
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return reimbursements().payouts(offererId, limit, cursor)
+
+
+@app.get("/pro/reimbursements/<payoutId>/bookings")
+@allow(PRO, member_of=payout_in_path())
+def pro_reimbursed_bookings(payoutId: str, cursor: Cursor = None) -> dict[str, Any]:  # noqa: N803
+    return reimbursements().bookings(payoutId, cursor)
 
 
 @logger.inject_lambda_context

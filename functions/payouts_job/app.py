@@ -1,19 +1,32 @@
-"""Scheduled job 'payouts': Prices the period's used bookings per pricing point and writes the payment files.
+"""Scheduled job 'payouts' (1st and 16th, 02:00 Europe/Paris, and a check at 08:00): opens or resumes the batch of
+the period that just ended and sends its pricing points to the payouts worker. One batch a period, whatever the
+retries: a rerun resumes it and pays nothing twice. Use case: pass_culture/payouts/batch.py.
 
-Its use case arrives with a later issue: until then the job checks its event, then refuses to run (501)."""
+A batch still unfinished 6 hours after it started is reported by the metric `UnfinishedPayoutBatch` (alarmed)."""
 
+from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
-from pass_culture.errors import NotImplementedYet
 from pass_culture.jobs import JobEvent, scheduled_job
+from pass_culture.payouts.batch import PayoutBatches, build_payout_batches
 
 logger = Logger()
+metrics = Metrics(namespace="PassCulture")
+
+
+@cache
+def payout_batches() -> PayoutBatches:
+    return build_payout_batches()
 
 
 def pay_period(job: JobEvent) -> dict[str, Any]:
-    raise NotImplementedYet("The 'payouts' job is not built yet.")
+    report = payout_batches().run(job.time)
+    metrics.add_metric(name="UnfinishedPayoutBatch", unit=MetricUnit.Count, value=1 if report["unfinished"] else 0)
+    metrics.flush_metrics()
+    return report
 
 
 lambda_handler = scheduled_job("payouts", pay_period, logger)

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.access import ADMIN, allow
-from pass_culture.daily_jobs.rules import Job
 from pass_culture.http import build_resolver
+from pass_culture.jobs import ReportedJob
 from pass_culture.subcategories import SUBCATEGORIES
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def job_runs_repository() -> "DailyJobsRepository":  # built on the admin route'
 @app.get("/admin/job-runs")
 @allow(ADMIN)
 def job_runs(
-    job: Annotated[Job, Query(description="auto-validate-bookings or expire-bookings")],
+    job: Annotated[ReportedJob, Query(description="auto-validate-bookings, expire-bookings or payouts")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:

@@ -71,6 +71,7 @@ def world(stack: RunningStack) -> World:
             "bookingId": booking.json()["id"],
             "token": booking.json()["token"],
             "apiKeyId": key_a.json()["id"],
+            "payoutId": f"{offerer_a['id']}-20261101",  # names A (a payout id names its offerer): none paid yet
         },
         a_siren=offerer_a["siren"],
     )
@@ -184,7 +185,10 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         invalid_query={"format": "xlsx"},
         names_offerer_a=True,
     ),
-    ("GET", "/pro/reimbursements"): Example(query=lambda w: {"offererId": w.ids["offererId"]}, names_offerer_a=True),
+    ("GET", "/pro/reimbursements"): Example(
+        query=lambda w: {"offererId": w.ids["offererId"]}, invalid_query={"limit": "0"}, names_offerer_a=True
+    ),
+    ("GET", "/pro/reimbursements/{payoutId}/bookings"): Example(invalid_query={"cursor": "x" * 2001}),
 }
 
 

@@ -152,3 +152,23 @@ def test_a_failed_stock_import_tells_the_venue_why() -> None:
     assert "a échoué : HTTP_5XX (503 from the provider)" in rendered.text
     assert "à l'exception des 400 lignes déjà importées" in rendered.text
     assert emails_for_change({}, {**failed, "notifyEmail": None}) == []  # no address: nobody to tell
+
+
+PAYOUT = {
+    "entity": "PAYOUT", "offererName": "Librairie du Marais", "reimbursedCents": 57_50, "bookingsCount": 5,
+    "periodLabel": "1ère quinzaine 11-2026", "periodStart": "2026-11-01", "periodEnd": "2026-11-15",
+    "iban": "FR76•••••••••••••••••••0189", "emails": ["annexe@librairie.example", "resa@librairie.example"],
+}  # fmt: skip
+
+
+def test_a_payout_tells_each_of_its_venues_booking_emails_once_that_the_money_is_available() -> None:
+    emails = emails_for_change({}, PAYOUT)
+    assert [(email.kind, email.to) for email in emails] == [
+        ("payout_available", "annexe@librairie.example"), ("payout_available", "resa@librairie.example"),
+    ]  # fmt: skip
+    rendered = render("payout_available", emails[0].context)
+    assert rendered.subject == "Votre remboursement est disponible : 57,50\u00a0€ (1ère quinzaine 11-2026)"
+    assert "5 réservations validées du 01/11/2026 au 15/11/2026" in rendered.text
+    assert "57,50" in rendered.html and "Librairie du Marais" in rendered.html
+    assert emails_for_change(PAYOUT, {**PAYOUT, "x": 1}) == []  # only when written, and it is written once
+    assert emails_for_change({}, {**PAYOUT, "reimbursedCents": 0}) == []  # free bookings only: nothing paid

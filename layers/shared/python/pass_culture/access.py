@@ -24,7 +24,7 @@ BENEFICIARY, PRO, ADMIN = "beneficiary", "pro", "admin"
 GROUPS = (BENEFICIARY, PRO, ADMIN)
 
 F = TypeVar("F", bound=Callable[..., object])
-ResourceKind = Literal["offerer", "venue", "offer", "stock"]
+ResourceKind = Literal["offerer", "venue", "offer", "stock", "payout"]
 ACCESS_ATTRIBUTE = "__route_access__"
 MAX_ID_LENGTH = 128  # ids are uuid hex (32), `<offerId>.<n>` or 6-letter countermarks: a longer one names nothing
 
@@ -84,6 +84,10 @@ def offer_in_path(parameter: str = "offerId") -> OffererIn:
 
 def stock_in_path(parameter: str = "stockId") -> OffererIn:
     return OffererIn(parameter, "stock")
+
+
+def payout_in_path(parameter: str = "payoutId") -> OffererIn:
+    return OffererIn(parameter, "payout")  # a payout's id names its offerer: nothing is read
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,13 @@ def authorize(
 def _require_member(
     caller: Caller, kind: ResourceKind, resource_id: str, directory: Callable[[], OffererDirectory]
 ) -> None:
-    offerer_id = resource_id if kind == "offerer" else directory().offerer_of(kind, resource_id)
+    if kind == "payout":
+        from pass_culture.payouts.models import parse_payout_id
+
+        parsed = parse_payout_id(resource_id)
+        offerer_id: str | None = parsed[0] if parsed else None
+    else:
+        offerer_id = resource_id if kind == "offerer" else directory().offerer_of(kind, resource_id)
     if offerer_id is None:
         raise Forbidden(NOT_A_MEMBER, code="NOT_OFFERER_MEMBER")  # the same answer whether the id exists or not
     if caller.api_key_offerer_id is not None:

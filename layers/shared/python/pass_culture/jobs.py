@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel, ValidationError
@@ -16,6 +17,15 @@ from pass_culture.errors import BadRequest
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+class ReportedJob(StrEnum):
+    """The scheduled jobs whose runs are kept in `JOBRUN#<job>` (`GET /admin/job-runs?job=`): the daily jobs' runs, the
+    payouts' batches (one per period)."""
+
+    AUTO_VALIDATE = "auto-validate-bookings"
+    EXPIRE = "expire-bookings"
+    PAYOUTS = "payouts"
 
 
 class JobEvent(BaseModel):

@@ -26,6 +26,11 @@ class Settings(BaseModel):
     sender_email: str = Field(default="", alias="SENDER_EMAIL")
     stock_import_queue_url: str = Field(default="", alias="STOCK_IMPORT_QUEUE_URL")
     daily_jobs_queue_url: str = Field(default="", alias="DAILY_JOBS_QUEUE_URL")
+    payouts_queue_url: str = Field(default="", alias="PAYOUTS_QUEUE_URL")
+    # Who pays the venues (the SEPA file's debtor): the pass Culture's account, from the deployment's parameters.
+    payouts_debtor_name: str = Field(default="pass Culture", alias="PAYOUTS_DEBTOR_NAME")
+    payouts_debtor_iban: str = Field(default="", alias="PAYOUTS_DEBTOR_IBAN")
+    payouts_debtor_bic: str = Field(default="", alias="PAYOUTS_DEBTOR_BIC")
     user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
     # Set only outside AWS (local stack, tests): where the user pool's public keys are served.

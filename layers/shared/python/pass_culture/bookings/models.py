@@ -51,6 +51,9 @@ class Booking(CamelModel):
     cancellation_reason: CancellationReason | None = None
     expiry_reminder_sent_at: Instant | None = None
     reimbursed_at: Instant | None = None
+    # Set by the payouts (never by a booking's own writes): its pricing once priced, the payout that takes it.
+    pricing: dict[str, Any] | None = Field(default=None, exclude=True)
+    payout_id: str | None = Field(default=None, exclude=True)
 
     def to_beneficiary(self) -> dict[str, Any]:
         answer = self.to_api()

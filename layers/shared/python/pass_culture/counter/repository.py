@@ -201,7 +201,8 @@ class CounterRepository:
             self._table.update(
                 booking_key(booking.id),
                 Expression(text + " REMOVE usedAt, validationAuthor, GSI2PK, GSI2SK", {"#status": "status"}, values),
-                condition=Expression("#status = :used", {"#status": "status"}),
+                # a booking the payouts priced meanwhile stays USED: its pricing counts in the year's revenue
+                condition=Expression("#status = :used AND attribute_not_exists(pricing)", {"#status": "status"}),
             )
         except ConditionFailed:
             raise ValidationRace from None

@@ -46,6 +46,8 @@ def counter_refusal(
             return Gone("Cette réservation a été annulée.", code="BOOKING_CANCELLED")
         if status is BookingStatus.CONFIRMED:
             return Gone("Cette réservation n'a pas encore été validée.", code="BOOKING_NOT_USED")
+        if booking.pricing is not None:  # priced: counted in its venue's revenue, on its way to be paid
+            return Gone("Le remboursement est en cours de traitement.", code="BOOKING_PRICED")
         return None
     if status is BookingStatus.USED:
         if action is CounterAction.CANCEL:

@@ -11,6 +11,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from pass_culture.bookings.repository import (
@@ -262,6 +263,7 @@ class DailyJobsRepository:
                 condition=Expression("#status = :running", {"#status": "status"}, {":running": "RUNNING"}),
             )  # fmt: skip
 
-    def runs(self, job: Job, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
-        page = self._table.query(runs_partition(job), limit=limit, cursor=cursor, newest_first=True)
+    def runs(self, job: StrEnum, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
+        """A job's kept runs, newest first (the payouts' batches too: they live in `JOBRUN#payouts`)."""
+        page = self._table.query(f"JOBRUN#{job.value}", limit=limit, cursor=cursor, newest_first=True)
         return page.items, page.next_cursor

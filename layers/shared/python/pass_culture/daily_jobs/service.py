@@ -25,6 +25,7 @@ from pass_culture.daily_jobs.rules import (
     skip_reason,
 )
 from pass_culture.ids import new_id
+from pass_culture.jobs import ReportedJob
 
 
 class ChunkQueue(Protocol):
@@ -161,7 +162,7 @@ class DailyJobs:
 RUN_FIELDS_HIDDEN = ("PK", "SK", "entity", "chunksCounted")
 
 
-def job_runs(repository: DailyJobsRepository, job: Job, limit: int, cursor: str | None) -> dict[str, Any]:
+def job_runs(repository: DailyJobsRepository, job: ReportedJob, limit: int, cursor: str | None) -> dict[str, Any]:
     """`GET /admin/job-runs?job=`: a job's runs' reports, newest first (the worker's chunks included as counted)."""
     items, next_cursor = repository.runs(job, limit, cursor)
     return {

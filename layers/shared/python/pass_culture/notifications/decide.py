@@ -12,6 +12,8 @@
 | USED -> CONFIRMED (validation undone)    | booking_validation_undone  | the beneficiary                   |
 | a stock import ends FAILED, or > 5 %     | stock_import_problem       | the venue's booking email         |
 |   of its lines rejected                  |                            |                                   |
+| a payout with money is written (INSERT)  | payout_available           | the booking email of each of its  |
+|   (once: the batch writes it once)       |                            |   pricing points                  |
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def emails_for_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Em
         return _booking_emails(old, new)
     if entity == "STOCK_IMPORT" and new.get("status") != old.get("status"):
         return _stock_import_emails(new)
+    if entity == "PAYOUT" and new and not old and int(new.get("reimbursedCents") or 0) > 0:
+        return _payout_emails(new)
     return []
 
 
@@ -150,3 +154,17 @@ def _stock_import_emails(report: Mapping[str, Any]) -> list[EmailToSend]:
         "updated": int(report.get("updated") or 0),
     }
     return [EmailToSend("stock_import_problem", str(report["notifyEmail"]), context)]
+
+
+def _payout_emails(payout: Mapping[str, Any]) -> list[EmailToSend]:
+    context = {
+        "offerer": payout["offererName"], "amount": euros(int(payout["reimbursedCents"])),
+        "period": payout["periodLabel"], "bookings": int(payout["bookingsCount"]), "iban": payout["iban"],
+        "start": _day(str(payout["periodStart"])), "end": _day(str(payout["periodEnd"])),
+    }  # fmt: skip
+    return [EmailToSend("payout_available", str(to), context) for to in payout.get("emails") or []]
+
+
+def _day(iso_date: str) -> str:
+    year, month, day = iso_date.split("-")
+    return f"{day}/{month}/{year}"

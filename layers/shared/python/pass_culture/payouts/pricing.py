@@ -19,6 +19,7 @@ from pass_culture.subcategories import BY_ID
 class PricedPoint:
     pricing_point_id: str
     new: list[Pricing] = field(default_factory=list)
+    new_items: dict[str, dict[str, Any]] = field(default_factory=dict)  # the bookings priced now, by id
     earlier: list[dict[str, Any]] = field(default_factory=list)  # bookings priced by an earlier run, with pricing
     waiting_for_event: list[str] = field(default_factory=list)  # booking ids: their event has not taken place
 
@@ -36,7 +37,10 @@ class Pricer:
     def __init__(self, repository: PayoutsRepository) -> None:
         self._repository = repository
 
-    def price_point(self, pricing_point_id: str, period: Period, at: datetime) -> PricedPoint:
+    def price_point(
+        self, pricing_point_id: str, period: Period, at: datetime, payout: str | None = None
+    ) -> PricedPoint:
+        """With `payout`, the bookings priced now are taken by it in the same writes."""
         result = PricedPoint(pricing_point_id)
         fresh: list[ToPrice] = []
         for item in self._repository.payable(pricing_point_id, period.ends_at):
@@ -48,6 +52,7 @@ class Pricer:
                 result.waiting_for_event.append(booking.booking_id)
                 continue
             fresh.append(booking)
+            result.new_items[booking.booking_id] = item
         if not fresh:
             return result
         years = sorted(
@@ -55,5 +60,5 @@ class Pricer:
         )
         revenue = self._repository.revenues(pricing_point_id, years)
         result.new, _ = price(fresh, revenue)
-        self._repository.store(pricing_point_id, result.new, revenue, period.start.isoformat(), at)
+        self._repository.store(pricing_point_id, result.new, revenue, period.start.isoformat(), at, payout)
         return result

@@ -2,19 +2,41 @@
 - payable bookings: GSI2 `PAYABLE#<pricing point>` / `<usedAt>#<id>` (written by a validation, removed by an undo);
 - a pricing point's revenue of a year: `PRICING_POINT#<id>` / `REVENUE#<year>`, moved in the same transaction as
   the pricings it counts, so a crash between two transactions leaves both consistent;
-- a booking's pricing: its `pricing` attribute, written once (`attribute_not_exists`), never recomputed."""
+- a booking's pricing: its `pricing` attribute, written once (`attribute_not_exists`), never recomputed; `payoutId`
+  once a batch takes it to pay (set with the pricing when the account is accepted, else by a later batch);
+- a batch: `JOBRUN#payouts` / `BATCH#<period start>` (its report, beside the other jobs' runs); its pricing points
+  `PAYOUT_BATCH#<period start>` / `POINT#<point>` and their frozen lines `LINES#<offerer>#<point>#<n>`;
+- a payout: `OFFERER#<offerer>` / `PAYOUT#<period start>`, written once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from contextlib import suppress
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Any
 
+from pass_culture.accounts.repository import bank_account_key, offerer_key, venue_key
 from pass_culture.bookings.repository import booking_key
 from pass_culture.clock import isoformat
-from pass_culture.dynamo import GSI2, Expression, Item, Operation, Table, TransactionCancelled, Update, key
+from pass_culture.dynamo import (
+    GSI2,
+    ITEM_IS_NEW,
+    ConditionFailed,
+    Expression,
+    Item,
+    Operation,
+    Put,
+    Table,
+    TransactionCancelled,
+    Update,
+    key,
+)
+from pass_culture.payouts.models import BankSnapshot, BatchStatus, Line, PointContext, PointResult, PointStatus
 from pass_culture.payouts.rules import Pricing
 
+LINES_PER_ITEM = 1_000  # a line is ~200 bytes: an item of lines stays far below DynamoDB's 400 KB
+MARKS_PER_TRANSACTION = 100
 TRANSACTION_BOOKINGS = 90  # bookings a transaction prices (DynamoDB: 100 operations, the years' revenues included)
 
 
@@ -28,6 +50,26 @@ def pricing_item(pricing: Pricing, period_start: str, at: datetime) -> Item:
         "rate": pricing.rate, "amountCents": pricing.amount_cents, "reimbursedCents": pricing.reimbursed_cents,
         "period": period_start, "pricedAt": isoformat(at),
     }  # fmt: skip
+
+
+def batch_key(period_start: date) -> Item:
+    return key("JOBRUN#payouts", f"BATCH#{period_start.isoformat()}")
+
+
+def batch_partition(period_start: date) -> str:
+    return f"PAYOUT_BATCH#{period_start.isoformat()}"
+
+
+def point_key(period_start: date, point_id: str) -> Item:
+    return key(batch_partition(period_start), f"POINT#{point_id}")
+
+
+def lines_prefix(offerer_id: str, point_id: str | None = None) -> str:
+    return f"LINES#{offerer_id}#" + (f"{point_id}#" if point_id else "")
+
+
+def payout_key(offerer_id: str, period_start: date) -> Item:
+    return key(f"OFFERER#{offerer_id}", f"PAYOUT#{period_start.isoformat()}")
 
 
 class PricingRace(Exception):
@@ -62,16 +104,23 @@ class PayoutsRepository:
         revenue_before: Mapping[int, int],
         period_start: str,
         at: datetime,
+        payout: str | None = None,
     ) -> None:
         """Writes the pricings, a transaction at a time, each with the years' revenues it reaches — conditioned on
-        the revenues being as read and the bookings unpriced and still USED: all of a transaction or none."""
+        the revenues being as read and the bookings unpriced and still USED: all of a transaction or none. With
+        `payout`, the bookings are taken by that payout in the same write."""
         revenue = dict(revenue_before)
         for start in range(0, len(pricings), TRANSACTION_BOOKINGS):
             chunk = pricings[start : start + TRANSACTION_BOOKINGS]
+            taken = ", payoutId = :payout" if payout is not None else ""
             operations: list[Operation] = [
                 Update(
                     booking_key(pricing.booking_id),
-                    Expression("SET pricing = :pricing", values={":pricing": pricing_item(pricing, period_start, at)}),
+                    Expression(
+                        "SET pricing = :pricing" + taken,
+                        values={":pricing": pricing_item(pricing, period_start, at)}
+                        | ({":payout": payout} if payout is not None else {}),
+                    ),
                     Expression(
                         "attribute_not_exists(pricing) AND #status = :used", {"#status": "status"}, {":used": "USED"}
                     ),
@@ -104,6 +153,227 @@ class PayoutsRepository:
             self._table.transact(operations)
         except TransactionCancelled as cancelled:
             raise PricingRace(f"pricing refused at positions {cancelled.failed_positions()}") from None
+
+    # -- the batch ---------------------------------------------------------------------------------------------------
+    def open_batch(self, period_start: date, period_end: date, time: datetime) -> tuple[Item, bool]:
+        """The period's batch, created LISTING if it does not exist (the one batch a period: a retried or replayed
+        job finds it and resumes it). Answers it and whether this call created it."""
+        item: Item = {
+            **batch_key(period_start), "entity": "PAYOUT_BATCH", "job": "payouts", "status": BatchStatus.LISTING.value,
+            "periodStart": period_start.isoformat(), "periodEnd": period_end.isoformat(), "time": isoformat(time),
+            "pointsTotal": 0, "pointsPriced": 0, "pointsToMark": 0, "pointsMarked": 0,
+        }  # fmt: skip
+        try:
+            self._table.put(item, condition=ITEM_IS_NEW)
+        except ConditionFailed:
+            found = self.batch(period_start)
+            assert found is not None
+            return found, False
+        return item, True
+
+    def batch(self, period_start: date) -> Item | None:
+        return self._table.get(batch_key(period_start), consistent=True)
+
+    def batches(self, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
+        page = self._table.query("JOBRUN#payouts", sort_prefix="BATCH#", limit=limit, cursor=cursor, newest_first=True)
+        return page.items, page.next_cursor
+
+    def move_batch(self, period_start: date, before: BatchStatus, after: BatchStatus, **fields: Any) -> bool:
+        """One step of the batch, once: False when it had already moved on (another delivery did it)."""
+        names = {"#status": "status"} | {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {":before": before.value, ":after": after.value}
+        values |= {f":f{i}": value for i, value in enumerate(fields.values())}
+        sets = ", ".join(["#status = :after"] + [f"#f{i} = :f{i}" for i in range(len(fields))])
+        try:
+            self._table.update(
+                batch_key(period_start), Expression(f"SET {sets}", names, values),
+                condition=Expression("#status = :before", {"#status": "status"}), return_new=False,
+            )  # fmt: skip
+        except ConditionFailed:
+            return False
+        return True
+
+    # -- its pricing points ------------------------------------------------------------------------------------------
+    def payable_points(self) -> list[str]:
+        """Every pricing point that ever had a booking validated (access pattern 26)."""
+        items = self._table.query_all("PAYABLE_POINTS", sort_prefix="PRICING_POINT#")
+        return sorted(str(item["SK"]).removeprefix("PRICING_POINT#") for item in items)
+
+    def points(self, period_start: date) -> list[Item]:
+        return self._table.query_all(batch_partition(period_start), sort_prefix="POINT#")
+
+    def point(self, period_start: date, point_id: str) -> Item | None:
+        return self._table.get(point_key(period_start, point_id), consistent=True)
+
+    def add_points(self, period_start: date, point_ids: Sequence[str]) -> None:
+        """QUEUED entries for the points not listed yet, each put only if absent: a listing resumed after a crash,
+        or a second job racing the first, adds the rest and never puts back a point already priced."""
+        listed = {str(item["SK"]).removeprefix("POINT#") for item in self.points(period_start)}
+        puts = [
+            Put({**point_key(period_start, point), "entity": "PAYOUT_POINT", "status": PointStatus.QUEUED.value},
+                ITEM_IS_NEW)
+            for point in point_ids if point not in listed
+        ]  # fmt: skip
+        for start in range(0, len(puts), 100):
+            chunk = puts[start : start + 100]
+            try:
+                self._table.transact(chunk)
+            except TransactionCancelled:
+                for put in chunk:  # some were listed meanwhile: the others one by one
+                    with suppress(ConditionFailed):
+                        self._table.put(put.item, condition=put.condition)
+
+    def point_context(self, point_id: str) -> PointContext | None:
+        """The point's venue, then its offerer and bank account: two round trips."""
+        venue = self._table.get(venue_key(point_id))
+        if venue is None:
+            return None
+        offerer_id = str(venue["offererId"])
+        found = {str(item["SK"]): item for item in self._table.batch_get(
+            [offerer_key(offerer_id), bank_account_key(offerer_id)])}  # fmt: skip
+        offerer, account = found.get("PROFILE", {}), found.get("BANK_ACCOUNT")
+        bank = (
+            BankSnapshot(str(account["iban"]), str(account["bic"]), str(account["label"]), str(account["status"]))
+            if account else None
+        )  # fmt: skip
+        return PointContext(
+            point_id, offerer_id, str(offerer.get("name", "")), str(offerer.get("siren", "")),
+            str(venue.get("siret") or ""), str(venue.get("bookingEmail") or ""), bank,
+        )  # fmt: skip
+
+    def claim(self, booking_ids: Sequence[str], payout: str) -> list[str]:
+        """Takes bookings priced by an earlier batch (their account was not accepted then) for this payout; answers
+        those taken now or already by it — a booking another payout holds, or no longer USED, is left."""
+        taken = []
+        for booking_id in booking_ids:
+            try:
+                self._table.update(
+                    booking_key(booking_id), Expression("SET payoutId = :payout", values={":payout": payout}),
+                    condition=Expression(
+                        "#status = :used AND attribute_exists(pricing) AND "
+                        "(attribute_not_exists(payoutId) OR payoutId = :payout)",
+                        {"#status": "status"}, {":used": "USED", ":payout": payout},
+                    ), return_new=False,
+                )  # fmt: skip
+            except ConditionFailed:
+                continue
+            taken.append(booking_id)
+        return taken
+
+    def write_lines(self, period_start: date, offerer_id: str, point_id: str, lines: Sequence[Line]) -> None:
+        """The point's frozen lines, in items of LINES_PER_ITEM (rewritten identical by a resumed run)."""
+        self._table.put_many([
+            {
+                **key(batch_partition(period_start), f"{lines_prefix(offerer_id, point_id)}{n:05d}"),
+                "entity": "PAYOUT_LINES", "lines": [line.to_row() for line in lines[start : start + LINES_PER_ITEM]],
+            }
+            for n, start in enumerate(range(0, len(lines), LINES_PER_ITEM))
+        ])  # fmt: skip
+
+    def lines(self, period_start: date, offerer_id: str | None = None, point_id: str | None = None) -> list[Line]:
+        prefix = lines_prefix(offerer_id, point_id) if offerer_id else "LINES#"
+        items = self._table.query_all(batch_partition(period_start), sort_prefix=prefix)
+        return [Line.from_row(row) for item in items for row in item["lines"]]
+
+    def lines_by_point(self, period_start: date) -> dict[str, list[Line]]:
+        """Every frozen line of the batch, by pricing point: one Query of the batch's partition."""
+        found: dict[str, list[Line]] = {}
+        for item in self._table.query_all(batch_partition(period_start), sort_prefix="LINES#"):
+            point = str(item["SK"]).split("#")[2]
+            found.setdefault(point, []).extend(Line.from_row(row) for row in item["lines"])
+        return found
+
+    def lines_page(self, period_start: date, offerer_id: str, cursor: str | None) -> tuple[list[Line], str | None]:
+        """One item of an offerer's lines (up to LINES_PER_ITEM bookings) a page."""
+        page = self._table.query(
+            batch_partition(period_start), sort_prefix=lines_prefix(offerer_id), limit=1, cursor=cursor
+        )
+        return [Line.from_row(row) for item in page.items for row in item["lines"]], page.next_cursor
+
+    def point_priced(self, period_start: date, result: PointResult) -> None:
+        """The point QUEUED -> PRICED with its result, and counted in the batch, together (a redelivered task finds
+        it PRICED and adds nothing)."""
+        summary = asdict(result)
+        try:
+            self._table.transact([
+                Update(
+                    point_key(period_start, result.point_id),
+                    Expression("SET #status = :priced, #result = :result", {"#status": "status", "#result": "result"},
+                               {":priced": PointStatus.PRICED.value, ":result": summary}),
+                    Expression("#status = :queued", {"#status": "status"}, {":queued": PointStatus.QUEUED.value}),
+                ),
+                Update(batch_key(period_start), Expression("ADD pointsPriced :one", values={":one": 1})),
+            ])  # fmt: skip
+        except TransactionCancelled:
+            return  # already priced by another delivery
+
+    def point_marked(self, period_start: date, point_id: str) -> None:
+        try:
+            self._table.transact([
+                Update(
+                    point_key(period_start, point_id),
+                    Expression("SET #status = :marked", {"#status": "status"}, {":marked": PointStatus.MARKED.value}),
+                    Expression("#status = :priced", {"#status": "status"}, {":priced": PointStatus.PRICED.value}),
+                ),
+                Update(batch_key(period_start), Expression("ADD pointsMarked :one", values={":one": 1})),
+            ])  # fmt: skip
+        except TransactionCancelled:
+            return
+
+    # -- payouts and the bookings they pay ---------------------------------------------------------------------------
+    def put_payout(self, offerer_id: str, period_start: date, payout: Mapping[str, Any]) -> bool:
+        """Written once: a resumed batch finds it and writes nothing (so its email goes once)."""
+        try:
+            self._table.put({**payout_key(offerer_id, period_start), "entity": "PAYOUT", **payout},
+                            condition=ITEM_IS_NEW)  # fmt: skip
+        except ConditionFailed:
+            return False
+        return True
+
+    def payouts_of(self, offerer_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
+        page = self._table.query(f"OFFERER#{offerer_id}", sort_prefix="PAYOUT#", limit=limit, cursor=cursor,
+                                 newest_first=True)  # fmt: skip
+        return page.items, page.next_cursor
+
+    def payout(self, offerer_id: str, period_start: date) -> Item | None:
+        return self._table.get(payout_key(offerer_id, period_start))
+
+    def mark_reimbursed(self, offerer_id: str, payout: str, booking_ids: Sequence[str], at: datetime) -> int:
+        """USED -> REIMBURSED for the payout's bookings: out of the payable list, into the offerer's REIMBURSED list.
+        A transaction per MARKS_PER_TRANSACTION; one refused (a resumed run finds some done) is done booking by
+        booking. Answers how many moved now."""
+        moved = 0
+        for start in range(0, len(booking_ids), MARKS_PER_TRANSACTION):
+            chunk = booking_ids[start : start + MARKS_PER_TRANSACTION]
+            updates = [self._reimbursed(offerer_id, payout, booking_id, at) for booking_id in chunk]
+            try:
+                self._table.transact(updates)
+                moved += len(updates)
+                continue
+            except TransactionCancelled:
+                pass
+            for update in updates:
+                try:
+                    self._table.update(update.key, update.update, condition=update.condition, return_new=False)
+                    moved += 1
+                except ConditionFailed:
+                    continue  # already REIMBURSED by this payout
+        return moved
+
+    @staticmethod
+    def _reimbursed(offerer_id: str, payout: str, booking_id: str, at: datetime) -> Update:
+        when = isoformat(at)
+        return Update(
+            booking_key(booking_id),
+            Expression(
+                "SET #status = :reimbursed, reimbursedAt = :at, GSI5PK = :list, GSI5SK = :sort REMOVE GSI2PK, GSI2SK",
+                {"#status": "status"},
+                {":reimbursed": "REIMBURSED", ":at": when, ":list": f"OFFERER#{offerer_id}#REIMBURSED",
+                 ":sort": f"{when}#{booking_id}"},
+            ),
+            Expression("#status = :used AND payoutId = :payout", {"#status": "status"},
+                       {":used": "USED", ":payout": payout}),
+        )  # fmt: skip
 
 
 def stored_pricing(item: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -1,0 +1,35 @@
+"""Payouts worker: one SQS message = one step of a payout batch (price a pricing point, pay the batch, mark a point's
+bookings REIMBURSED; pass_culture/payouts/batch.py). Every step checks its state first, so a redelivered or
+redriven message does nothing twice. A failed step is retried by SQS, then dead-lettered (PayoutsDLQ, alarmed)."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pass_culture.payouts.batch import PayoutBatches, build_payout_batches
+from pass_culture.payouts.models import PayoutTask
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def payout_batches() -> PayoutBatches:
+    return build_payout_batches()
+
+
+def handle(record: SQSRecord) -> None:
+    task = PayoutTask.model_validate_json(record.body)
+    payout_batches().handle(task)
+    logger.info("payout step done", extra={"step": task.step.value, "period": task.period_start.isoformat(),
+                                           "point": task.point})  # fmt: skip
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
