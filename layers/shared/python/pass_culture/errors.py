@@ -91,9 +91,3 @@ class TooManyRequests(DomainError):
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)}
 
-
-class NotImplementedYet(DomainError):
-    """A route the template already deploys whose use case a later issue delivers."""
-
-    status = 501
-    default_code = "NOT_IMPLEMENTED"

@@ -229,7 +229,7 @@ def contract_document(document: dict[str, Any], resolver: ContractResolver) -> d
             for answer in responses.values():
                 schema = answer.get("content", {}).get(JSON, {}).get("schema", {})
                 if not answer.get("content") or schema.get("type") == "null":
-                    answer.pop("content", None)  # 204, or a route whose use case is not built yet (501)
+                    answer.pop("content", None)  # 204: no body
             if access is not None and access.raw_body:
                 media = access.raw_body
                 operation["requestBody"] = {"required": True, "content": {media: {"schema": {"type": "string"}}}}
