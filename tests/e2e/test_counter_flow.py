@@ -58,7 +58,7 @@ def test_venue_software_validates_undoes_and_cancels_and_the_young_person_is_tol
     cancelled = outbox_email(stack, YOUNG, f"Ta réservation de « {name} » a été annulée")
     assert "7,00" in cancelled["text"]
     gone = requests.patch(f"{stack.url}/v2/bookings/use/token/{token}", headers=software, timeout=10)
-    assert (gone.status_code, gone.json()["message"]) == (410, "Cette réservation a été annulée.")
+    assert (gone.status_code, gone.json()["booking_cancelled"]) == (410, ["Cette réservation a été annulée"])
     export = requests.get(f"{stack.url}/pro/bookings/export", params={"format": "csv"}, headers=pro, timeout=30)
     assert export.status_code == 200
     assert export.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM

@@ -117,11 +117,11 @@ def test_each_check_in_its_order(world: World, counter: Any, case: str, status: 
         assert "Vous pourrez valider cette contremarque à partir du" in answer.body["message"]
 
 
-EXPECTED = {
+EXPECTED = {  # the public pass Culture API's codes (docs/countermark-compatibility.md)
     #            CONFIRMED  USED  CANCELLED  REIMBURSED
     "use":      (204,       410,  410,       403),
-    "keep":     (410,       204,  410,       403),
-    "cancel":   (204,       410,  410,       403),
+    "keep":     (410,       204,  410,       410),
+    "cancel":   (204,       403,  410,       403),
 }  # fmt: skip
 STATUSES = ("CONFIRMED", "USED", "CANCELLED", "REIMBURSED")
 

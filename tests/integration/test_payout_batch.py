@@ -232,7 +232,7 @@ def test_a_priced_booking_can_no_longer_be_undone(world: World, payouts: Payouts
     assert found is not None and found.pricing is not None
     from pass_culture.counter.rules import CounterAction, counter_refusal
 
-    refusal = counter_refusal(found, True, CounterAction.KEEP, time_now())
+    refusal = counter_refusal(found, CounterAction.KEEP, time_now())
     assert refusal is not None and (refusal.status, refusal.code) == (410, "BOOKING_PRICED")
     from pass_culture.counter.repository import ValidationRace
 

@@ -10,14 +10,23 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     default_code: ClassVar[str] = "BAD_REQUEST"
 
-    def __init__(self, message: str, *, code: str | None = None, details: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: list[Any] | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.details: list[Any] = details or []
+        # Keys another API's clients read, beside ours: the public pass Culture API's `{"<field>": ["<message>"]}`.
+        self.fields: dict[str, list[str]] = fields or {}
 
     def to_body(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+        return {**self.fields, "code": self.code, "message": self.message, "details": self.details}
 
     def headers(self) -> dict[str, str]:
         return {}
@@ -84,10 +93,16 @@ class TooManyRequests(DomainError):
     status = 429
     default_code = "TOO_MANY_REQUESTS"
 
-    def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
-        super().__init__(message, code=code)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_seconds: int,
+        code: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, fields=fields)
         self.retry_after_seconds = retry_after_seconds
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)}
-

@@ -292,7 +292,8 @@ def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> C
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(error: DomainError) -> Response[str]:
-        response = error_response(error.status, error.code, error.message, error.details)
+        response = Response(status_code=error.status, content_type=JSON,
+                            body=json.dumps(error.to_body(), ensure_ascii=False))  # fmt: skip
         response.headers.update(error.headers())
         return response
 

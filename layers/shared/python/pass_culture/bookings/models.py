@@ -36,6 +36,7 @@ class Booking(CamelModel):
     venue_id: str
     venue_name: str
     venue_address: str
+    venue_postal_code: str | None = None  # its département says the time zone the counter speaks in
     offerer_id: str
     pricing_point_venue_id: str | None = None
     booking_email: str  # the offer's, else the venue's: where the venue is told

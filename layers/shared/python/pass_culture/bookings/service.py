@@ -90,6 +90,7 @@ class BookingsService:
             venue_id=offer.venue_id,
             venue_name=offer.venue.name,
             venue_address=f"{offer.venue.address}, {offer.venue.postal_code} {offer.venue.city}",
+            venue_postal_code=offer.venue.postal_code,
             offerer_id=offer.offerer_id,
             pricing_point_venue_id=offer.venue.pricing_point_venue_id,
             booking_email=offer.booking_email or offer.venue.booking_email,

@@ -33,6 +33,9 @@ from pass_culture.counter.repository import (
     offerer_bucket,
 )
 from pass_culture.counter.rules import (
+    ALREADY_CANCELLED,
+    ALREADY_USED,
+    NOT_USED_YET,
     CounterAction,
     counter_refusal,
     not_yours,
@@ -96,7 +99,7 @@ class CounterService:
             if entry is None:
                 self._failed(logs, now, unknown_token())
             if entry.offerer_id != caller.api_key_offerer_id:
-                self._failed(logs, now, not_yours())
+                self._failed(logs, now, not_yours(action, api_key=True))
             booking = self._counter.booking(entry.booking_id)
         else:
             assert caller.user_id is not None
@@ -106,12 +109,12 @@ class CounterService:
                 self._failed(self._pro_logs(user_id), now, unknown_token())
             booking, is_member, log = self._counter.booking_for_member(entry.booking_id, entry.offerer_id, user_id)
             if not is_member:
-                self._failed(self._pro_logs(user_id), now, not_yours())
+                self._failed(self._pro_logs(user_id), now, not_yours(action))
             logs = [log]
             self._refuse_if_blocked(logs, now)
         if booking is None:  # a countermark whose booking is missing: unknown, as for the checks
             self._failed(logs, now, unknown_token())
-        refusal = counter_refusal(booking, True, action, now)
+        refusal = counter_refusal(booking, action, now)
         if refusal is not None:
             raise refusal  # the caller's own booking: never counted as a failed look-up
         return booking, now
@@ -148,7 +151,7 @@ class CounterService:
         try:
             self._counter.use(booking, caller.principal, now)
         except ValidationRace:
-            raise Gone("Cette réservation a déjà été validée.", code="BOOKING_USED") from None
+            raise Gone(ALREADY_USED, code="BOOKING_USED", fields={"booking": [ALREADY_USED]}) from None
 
     def keep(self, caller: Caller, token: str) -> None:
         booking, now = self._find(caller, token, CounterAction.KEEP)
@@ -157,15 +160,15 @@ class CounterService:
         try:
             # A day already passed is caught by tomorrow's run: the jobs never read back past days.
             self._counter.keep(booking, back.not_before(paris_date(now) + timedelta(days=1)) if back else None)
-        except ValidationRace:
-            raise Gone("Cette réservation n'est plus validée.", code="BOOKING_NOT_USED") from None
+        except ValidationRace:  # undone or priced meanwhile: as the real API says either
+            raise Gone(NOT_USED_YET, code="BOOKING_NOT_USED", fields={"booking": [NOT_USED_YET]}) from None
 
     def cancel(self, caller: Caller, token: str) -> None:
         booking, now = self._find(caller, token, CounterAction.CANCEL)
         try:
             self._bookings.cancel(booking, CancellationReason.OFFERER.value, now)
-        except BookingLost:
-            raise Gone("Cette réservation a déjà été validée ou annulée.", code="BOOKING_CHANGED") from None
+        except BookingLost:  # validated or cancelled meanwhile
+            raise Gone(ALREADY_CANCELLED, code="BOOKING_CHANGED", fields={"global": [ALREADY_CANCELLED]}) from None
 
 
 def build_counter_service() -> CounterService:
