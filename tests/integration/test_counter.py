@@ -18,6 +18,7 @@ from pass_culture import aws, dynamo
 from pass_culture.accounts.repository import credit_key
 from pass_culture.bookings.repository import booking_key
 from pass_culture.clock import PARIS
+from pass_culture.ids import humanize
 from pass_culture.offers.repository import stock_key
 from tests.conftest import count_round_trips
 from tests.events import claims_of
@@ -69,19 +70,53 @@ def a_booking(
 
 
 # -- the ordered checks -----------------------------------------------------------------------------------------
-def test_a_valid_countermark_shows_the_booking_case_insensitively(world: World, counter: Any) -> None:
+GET_BOOKING_RESPONSE = [  # the real API's fields, in its order (pcapi v2 `GetBookingResponse`)
+    "bookingId", "dateOfBirth", "datetime", "ean13", "email", "formula", "isUsed", "offerId", "publicOfferId",
+    "offerName", "offerType", "priceCategoryLabel", "phoneNumber", "price", "quantity", "theater", "userName",
+    "firstName", "lastName", "venueAddress", "venueDepartmentCode", "venueName",
+]  # fmt: skip
+
+
+def test_a_valid_countermark_shows_the_booking_case_insensitively_as_the_real_api(world: World, counter: Any) -> None:
     booking = a_booking(world)
     shown = token_route(counter, "get", booking["token"].lower())
     assert shown.status == 200
-    assert (shown.body["offerName"], shown.body["quantity"], shown.body["priceCents"], shown.body["status"]) == (
-        "Livre_Papier",
-        1,
-        1290,
-        "CONFIRMED",
+    body = shown.body
+    assert list(body)[: len(GET_BOOKING_RESPONSE)] == GET_BOOKING_RESPONSE  # ours follow: token, status, priceCents…
+    offer = world.table.get({"PK": f"OFFER#{stored_offer_id(world, booking['id'])}", "SK": "OFFER"})
+    assert offer is not None and isinstance(body["offerId"], int) and body["offerId"] == offer["publicId"] > 0
+    assert body["publicOfferId"] == humanize(body["offerId"])
+    assert (body["offerName"], body["quantity"], body["price"], body["priceCents"], body["status"]) == (
+        "Livre_Papier", 1, 12.9, 1290, "CONFIRMED",
+    )  # fmt: skip
+    assert (body["datetime"], body["formula"], body["offerType"], body["isUsed"], body["theater"]) == (
+        "", None, "BIEN", False, {},
+    )  # fmt: skip
+    assert (body["userName"], body["firstName"], body["lastName"]) == ("Jeanne Jeune", "Jeanne", "Jeune")
+    assert body["email"].endswith("@example.org") and body["phoneNumber"] == "+33612345678"
+    assert body["dateOfBirth"] == f"{date.today().year - 18}-01-01"
+    assert (body["venueAddress"], body["venueDepartmentCode"], body["venueName"]) == (
+        "1 rue du Livre",
+        "75",
+        "Librairie",
     )
-    assert shown.body["userName"] == "Jeanne Jeune"
-    assert shown.body["email"].endswith("@example.org")
-    assert shown.body["phoneNumber"] == "0612345678"
+    assert body["ean13"] is None and body["priceCategoryLabel"] is None
+
+
+def stored_offer_id(world: World, booking_id: str) -> str:
+    item = world.table.get({"PK": f"BOOKING#{booking_id}", "SK": "BOOKING"})
+    assert item is not None
+    return str(item["offerId"])
+
+
+def test_offers_get_numbers_one_after_the_other(world: World) -> None:
+    numbers = []
+    for _ in range(3):
+        stock_id = world.offer("LIVRE_PAPIER", 500)
+        offer = world.table.get({"PK": f"OFFER#{stock_id.rsplit('.', 1)[0]}", "SK": "OFFER"})
+        assert offer is not None
+        numbers.append(int(offer["publicId"]))
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 
@@ -30,3 +31,10 @@ def normalize_countermark(text: str) -> str | None:
 
 def qr_payload(countermark: str) -> str:
     return f"{QR_PAYLOAD_PREFIX}{countermark}"
+
+
+def humanize(number: int) -> str:
+    """The public pass Culture API's "human id" of a number (pcapi `utils/human_ids.py`): base32 of its big-endian
+    bytes, `O` written `8`, `I` written `9`, no padding. 1 -> `AE`, 1234 -> `ATJA`."""
+    raw = number.to_bytes(max(1, (number.bit_length() + 7) // 8), "big")
+    return base64.b32encode(raw).decode().replace("O", "8").replace("I", "9").rstrip("=")

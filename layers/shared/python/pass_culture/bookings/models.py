@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import Field
@@ -18,6 +19,7 @@ class BeneficiaryCopy(CamelModel):
     email: str
     phone: str
     postal_code: str
+    birth_date: date | None = None  # the counter shows it (`dateOfBirth`)
 
 
 class Booking(CamelModel):
@@ -30,6 +32,7 @@ class Booking(CamelModel):
     is_digital_capped: bool = False
     stock_id: str
     offer_id: str
+    offer_public_id: int | None = None  # the offer's number, as the public API's `offerId`
     offer_name: str
     subcategory_id: str
     ean: str | None = None

@@ -84,6 +84,7 @@ class BookingsService:
             is_digital_capped=digital_capped,
             stock_id=stock.id,
             offer_id=offer.id,
+            offer_public_id=offer.public_id,
             offer_name=offer.name,
             subcategory_id=offer.subcategory_id,
             ean=offer.ean,

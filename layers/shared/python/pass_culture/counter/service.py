@@ -17,7 +17,7 @@ tracking anyway), while their failures are refused as soon as any of their offer
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from pass_culture.access import Caller
@@ -42,38 +42,62 @@ from pass_culture.counter.rules import (
     too_many_failures,
     unknown_token,
 )
+from pass_culture.departments import department_code
 from pass_culture.errors import DomainError, Gone
-from pass_culture.ids import normalize_countermark
-from pass_culture.money import euros
+from pass_culture.ids import humanize, normalize_countermark
 from pass_culture.subcategories import BY_ID
+
+SUBSCRIPTIONS = frozenset({"ABO_BIBLIOTHEQUE", "ABO_MEDIATHEQUE", "CARTE_MUSEE"})
 
 
 def counter_view(booking: Booking) -> dict[str, Any]:
-    """The booking as the public pass Culture API shows it to venue software, plus our own fields."""
+    """The booking as the public pass Culture API's `GetBookingResponse` (its fields, order, types and nulls;
+    docs/countermark-compatibility.md), then our own fields (`token`, `status`, `priceCents`, `bookedAt`)."""
     subcategory = BY_ID.get(booking.subcategory_id)
+    is_event = bool(subcategory and subcategory.is_event)
     beneficiary = booking.beneficiary
+    offer_number = booking.offer_public_id or 0  # every offer has one since its creation
     return {
         "bookingId": booking.id,
-        "token": booking.token,
-        "status": booking.status.value,
-        "isUsed": booking.status.value in ("USED", "REIMBURSED"),
-        "offerId": booking.offer_id,
-        "offerName": booking.offer_name,
-        "offerType": "EVENEMENT" if subcategory and subcategory.is_event else "BIEN",
+        "dateOfBirth": beneficiary.birth_date.isoformat() if beneficiary.birth_date else None,
+        "datetime": utc_naive_z(booking.event_date) if booking.event_date else "",
         "ean13": booking.ean,
-        "datetime": isoformat(booking.event_date) if booking.event_date else None,
+        "email": beneficiary.email,
+        "formula": "PLACE" if is_event else "ABO" if booking.subcategory_id in SUBSCRIPTIONS else None,
+        "isUsed": booking.status.value in ("USED", "REIMBURSED"),
+        "offerId": offer_number,
+        "publicOfferId": humanize(offer_number),
+        "offerName": booking.offer_name,
+        "offerType": "EVENEMENT" if is_event else "BIEN",
+        "priceCategoryLabel": None,
+        "phoneNumber": e164(beneficiary.phone),
+        "price": booking.unit_price_cents / 100,  # euros, a JSON number: 10.1
         "quantity": booking.quantity,
-        "priceCents": booking.unit_price_cents,
-        "price": euros(booking.unit_price_cents),
-        "userName": f"{beneficiary.first_name} {beneficiary.last_name}",
+        "theater": {},
+        "userName": f"{beneficiary.first_name} {beneficiary.last_name}".strip() or beneficiary.email,
         "firstName": beneficiary.first_name,
         "lastName": beneficiary.last_name,
-        "email": beneficiary.email,
-        "phoneNumber": beneficiary.phone,
+        "venueAddress": booking.venue_address.rsplit(", ", 1)[0],
+        "venueDepartmentCode": department_code(booking.venue_postal_code),
         "venueName": booking.venue_name,
-        "venueAddress": booking.venue_address,
+        "token": booking.token,
+        "status": booking.status.value,
+        "priceCents": booking.unit_price_cents,
         "bookedAt": isoformat(booking.booked_at),
     }
+
+
+def utc_naive_z(instant: datetime) -> str:
+    """As pcapi's `format_into_utc_date`: `2026-12-05T18:30:00Z` (microseconds only when there are some)."""
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+def e164(phone: str) -> str | None:
+    """A French number as the real API stores it: `06 12 34 56 78` -> `+33612345678`; another form kept as typed."""
+    digits = "".join(char for char in phone if char.isdigit() or char == "+")
+    if digits.startswith("0") and len(digits) == 10:
+        return "+33" + digits[1:]
+    return digits or None
 
 
 COUNT_ATTEMPTS = 3  # reads of a contended window before a failed look-up is answered 429

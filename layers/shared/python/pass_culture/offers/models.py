@@ -41,6 +41,8 @@ class BookInfo(CamelModel):
 
 class Offer(CamelModel):
     id: str
+    # A number as the public pass Culture API gives venue software (`offerId`); `id` stays the API's own id.
+    public_id: int | None = None
     venue_id: str
     offerer_id: str
     name: str

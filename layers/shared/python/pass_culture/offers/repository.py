@@ -153,6 +153,9 @@ class OffersRepository:
         return BookInfo.model_validate(item) if item else None
 
     # -- writes --------------------------------------------------------------------------------------------------
+    def reserve_public_ids(self, count: int) -> int:
+        return reserve_public_ids(self._table, count)
+
     def create_offer(self, offer: Offer, user_id: str) -> None:
         item = {**offer_key(offer.id), "entity": "OFFER", **_index_keys(offer), **offer.to_api()}
         if offer.is_active:
@@ -226,3 +229,13 @@ class OffersRepository:
 
     def put_books(self, books: list[BookInfo]) -> None:
         self._table.put_many([{**book_key(b.ean), "entity": "BOOK", **b.to_api()} for b in books])
+
+
+PUBLIC_IDS_KEY = key("COUNTER", "OFFER_PUBLIC_ID")
+
+
+def reserve_public_ids(table: Table, count: int) -> int:
+    """`count` new numeric public offer ids, the first of them: one atomic ADD on a counter item (DynamoDB applies
+    concurrent ADDs one after the other, so no two offers share a number; a failed creation leaves a gap)."""
+    after = table.update(PUBLIC_IDS_KEY, Expression("ADD #n :count", {"#n": "lastId"}, {":count": count}))
+    return int(after["lastId"]) - count + 1

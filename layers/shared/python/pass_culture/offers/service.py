@@ -127,6 +127,7 @@ class OffersService:
         now = self._clock.now()
         offer = Offer(
             id=new_id(),
+            public_id=self._repository.reserve_public_ids(1),
             venue_id=venue.id,
             offerer_id=venue.offerer_id,
             name=name,

@@ -133,6 +133,11 @@ class StockImportRepository:
             )
         return found
 
+    def reserve_public_ids(self, count: int) -> int:
+        from pass_culture.offers.repository import reserve_public_ids
+
+        return reserve_public_ids(self._table, count)
+
     # -- the operations of one line (written by `transact`, grouped by the use case) -----------------------------
     @staticmethod
     def create_operations(offer: Offer, stock: Stock, available: int, price_cents: int) -> list[Operation]:

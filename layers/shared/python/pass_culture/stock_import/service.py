@@ -200,6 +200,7 @@ class StockImporter:
         books = self._repository.books(eans)
         existing = self._repository.imported_offers({ean: imported_offer_id(venue.id, ean) for ean in eans})
         writes: list[tuple[Any, str, list[Operation]]] = []  # (raw line, outcome, its operations)
+        creations: list[tuple[Any, BookInfo, int, int]] = []  # (raw line, book, available, price): new offers
         for ean in eans:
             raw, line = lines[ean]
             book = books.get(ean)
@@ -218,7 +219,7 @@ class StockImporter:
                 if line.available == 0:
                     report.skipped += 1
                     continue
-                writes.append((raw, "created", self._create(venue, book, line.available, price, now)))
+                creations.append((raw, book, line.available, price))
             elif (
                 offer.stock_id is not None
                 and offer.provider_available == line.available
@@ -227,13 +228,19 @@ class StockImporter:
                 report.unchanged += 1
             else:
                 writes.append((raw, "updated", self._update(offer, line.available, price, now)))
+        first = self._repository.reserve_public_ids(len(creations)) if creations else 0  # one call a page
+        for n, (raw_line, new_book, available, new_price) in enumerate(creations):
+            writes.append((raw_line, "created", self._create(venue, new_book, available, new_price, now, first + n)))
         self._write(writes, report)
 
-    def _create(self, venue: Venue, book: BookInfo, available: int, price_cents: int, now: datetime) -> list[Operation]:
+    def _create(
+        self, venue: Venue, book: BookInfo, available: int, price_cents: int, now: datetime, public_id: int
+    ) -> list[Operation]:
         offer_id = imported_offer_id(venue.id, book.ean)
         stock = _stock(offer_id, available, price_cents, now)
         offer = Offer(
             id=offer_id,
+            public_id=public_id,
             venue_id=venue.id,
             offerer_id=venue.offerer_id,
             name=book.title[:140],
