@@ -1,6 +1,10 @@
 """Lambda authorizer (REQUEST) for the countermark API and the stock push: lets in venue software holding an
-offerer API key, and pros with their Cognito token. Raising "Unauthorized" is how API Gateway answers 401."""
+offerer API key (`Bearer <key>`), and pros with their Cognito token (`Bearer <token>`) or, as the public pass Culture
+API takes them, their email and password (`Basic base64(email:password)`, checked against the user pool). Raising
+"Unauthorized" is how API Gateway answers 401; API Gateway caches each answer 60 s per Authorization header."""
 
+import base64
+import binascii
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -30,6 +34,27 @@ def authenticate(token: str) -> Principal | None:
     return Principal(f"apikey:{found.api_key_id}", {"offererId": found.offerer_id, "apiKeyId": found.api_key_id})
 
 
+def authenticate_basic(credentials: str) -> Principal | None:
+    """A pro's `email:password` (the real API's Basic auth): the user pool signs them in (USER_PASSWORD_AUTH), and
+    the ID token it answers is checked as a Bearer token would be. Wrong credentials: None (401)."""
+    try:
+        email, separator, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not separator or not email or not password:
+        return None
+    cognito = aws.client("cognito-idp")
+    try:
+        answer = cognito.initiate_auth(
+            ClientId=get_settings().user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )  # fmt: skip
+    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+        return None
+    token = (answer.get("AuthenticationResult") or {}).get("IdToken")
+    return authenticate(str(token)) if token else None  # a challenge (new password required…): not signed in
+
+
 def policy(principal: Principal, method_arn: str) -> dict[str, Any]:
     # Allow the whole stage: API Gateway caches the answer per token for every route this authorizer guards.
     api_arn, stage = method_arn.split("/")[0], method_arn.split("/")[1]
@@ -48,7 +73,11 @@ def policy(principal: Principal, method_arn: str) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     scheme, _, token = (headers.get("authorization") or "").partition(" ")
-    principal = authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    principal = None
+    if scheme.lower() == "bearer" and token.strip():
+        principal = authenticate(token.strip())
+    elif scheme.lower() == "basic" and token.strip():
+        principal = authenticate_basic(token.strip())
     if principal is None:
         raise PermissionError("Unauthorized")  # API Gateway turns the authorizer's failure into 401
     return policy(principal, event["methodArn"])

@@ -57,6 +57,18 @@ def gateway_error(status: int, code: str, message: str, headers: Mapping[str, st
     return json_response(status, {"code": code, "message": message, "details": []}, headers)
 
 
+# The template's `GatewayResponses.UNAUTHORIZED` (a test holds them equal): our keys, and the public pass Culture API's
+# `auth` (a string there, not a list), which its clients read on the countermark routes.
+UNAUTHORIZED_BODY = {
+    "auth": "API key or login required", "code": "UNAUTHENTICATED", "message": "Authentication required.",
+    "details": [],
+}  # fmt: skip
+
+
+def unauthorized() -> Response:
+    return json_response(401, UNAUTHORIZED_BODY)
+
+
 def integration_failed() -> Response:
     """API Gateway's answer when the Lambda integration fails (error, timeout, malformed answer)."""
     return json_response(502, {"message": "Internal server error"})
@@ -137,15 +149,15 @@ class LocalApi:
             scheme, _, token = authorization.partition(" ")
             claims = self._verify_cognito_token(token.strip() if scheme.lower() == "bearer" else authorization)
             if claims is None:
-                return gateway_error(401, "UNAUTHENTICATED", "Authentication required.")
+                return unauthorized()
             event["requestContext"]["authorizer"] = {"claims": stringify_claims(claims)}
             return None
         if self._api_key_authorizer is None or not authorization:
-            return gateway_error(401, "UNAUTHENTICATED", "Authentication required.")
+            return unauthorized()
         try:
             policy = self._api_key_authorizer.invoke(authorizer_event(event), deadline=deadline)
         except FunctionError:
-            return gateway_error(401, "UNAUTHENTICATED", "Authentication required.")
+            return unauthorized()
         statements = policy.get("policyDocument", {}).get("Statement", []) if isinstance(policy, dict) else []
         if not statements or any(statement.get("Effect") != "Allow" for statement in statements):
             return gateway_error(403, "FORBIDDEN", "Access denied.")

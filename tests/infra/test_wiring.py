@@ -101,3 +101,13 @@ def test_api_functions_time_out_before_api_gateway_does(function: Function) -> N
     """API Gateway answers 504 at 29 s while the function goes on (and may commit): a function behind the API must
     give up first, so that its client is told what happened (the local gateway enforces both, as AWS does)."""
     assert function.timeout < 29, f"{function.logical_id}: Timeout {function.timeout} s, API Gateway's limit is 29 s"
+
+
+def test_the_local_gateways_401_is_the_templates() -> None:
+    import json
+
+    from infra.local.gateway import UNAUTHORIZED_BODY
+    from infra.local.template import load_template
+
+    responses = load_template()["Resources"]["RestApi"]["Properties"]["GatewayResponses"]
+    assert json.loads(responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]) == UNAUTHORIZED_BODY

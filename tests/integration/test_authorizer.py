@@ -89,7 +89,7 @@ def test_an_active_api_key_lets_venue_software_in_with_its_offerer_only(authoriz
     assert statement["Resource"] == "arn:aws:execute-api:eu-west-3:123456789012:abc123/prod/*"
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer ", "Basic pk_live_secret", "Bearer unknown-key"])
+@pytest.mark.parametrize("authorization", [None, "Bearer ", "Basic pk_live_secret", "Bearer unknown-key", "Digest x"])
 def test_missing_or_unknown_credentials_are_unauthorized(authorizer: Any, moto_stack: Any, authorization: str) -> None:
     store_key(moto_stack, "pk_live_secret")
     with pytest.raises(PermissionError, match="Unauthorized"):
@@ -123,3 +123,34 @@ def test_a_tampered_token_is_unauthorized(authorizer: Any, moto_stack: Any) -> N
     forged_signature = ("A" if signature[0] != "A" else "B") + signature[1:]
     with pytest.raises(PermissionError):
         authorize(authorizer, f"Bearer {header}.{payload}.{forged_signature}")
+
+
+def basic(email: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
+
+
+def test_a_pro_signs_in_with_email_and_password_as_the_real_api_takes_them(authorizer: Any, moto_stack: Any) -> None:
+    token_of(moto_stack, "libraire@example.org", "pro")  # creates the pro, password Culture-Locale-2026
+    policy = authorize(authorizer, basic("libraire@example.org", "Culture-Locale-2026"))
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert policy["context"]["groups"] == "pro" and policy["context"]["email"] == "libraire@example.org"
+    token_of(moto_stack, "jeune@example.org", "beneficiary")
+    young = authorize(authorizer, basic("jeune@example.org", "Culture-Locale-2026"))
+    assert young["policyDocument"]["Statement"][0]["Effect"] == "Deny"  # signed in, but not a pro: 403
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [("libraire@example.org", "wrong-password"), ("nobody@example.org", "Culture-Locale-2026"),
+     ("libraire@example.org", ""), ("", "Culture-Locale-2026")],
+)  # fmt: skip
+def test_wrong_basic_credentials_are_unauthorized(
+    authorizer: Any, moto_stack: Any, credentials: tuple[str, str]
+) -> None:
+    token_of(moto_stack, "libraire@example.org", "pro")
+    with pytest.raises(PermissionError, match="Unauthorized"):
+        authorize(authorizer, basic(*credentials))
+    with pytest.raises(PermissionError, match="Unauthorized"):
+        authorize(authorizer, "Basic not-base64!")
