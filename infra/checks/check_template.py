@@ -123,6 +123,30 @@ def unguarded_scheduled_functions(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+def alarm_topics_cloudwatch_cannot_use(template: dict[str, Any]) -> list[str]:
+    """An SNS topic that alarms publish to, encrypted with the AWS-managed key `alias/aws/sns`: its key policy cannot be
+    changed to let CloudWatch use it, so every alarm action fails silently and nobody is ever told. Use no key, or a
+    customer-managed key whose policy lets `cloudwatch.amazonaws.com` call kms:Decrypt and kms:GenerateDataKey*."""
+    resources = mapping(template.get("Resources"))
+    alarmed = set()
+    for resource in resources.values():
+        if mapping(resource).get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        for action in mapping(mapping(resource).get("Properties")).get("AlarmActions") or []:
+            if isinstance(action, dict) and "Ref" in action:
+                alarmed.add(action["Ref"])
+    problems = []
+    for logical_id in sorted(alarmed):
+        properties = mapping(mapping(resources.get(logical_id)).get("Properties"))
+        key = properties.get("KmsMasterKeyId")
+        if isinstance(key, str) and key.startswith(("alias/aws/", "arn:aws:kms")) and "alias/aws/" in key:
+            problems.append(
+                f"[alarm-topic] {logical_id} is encrypted with the AWS-managed key {key}: CloudWatch cannot publish to "
+                f"it, no alarm would ever notify (Resources/{logical_id}/Properties/KmsMasterKeyId)"
+            )
+    return problems
+
+
 def use_dummy_code_locations(resources: dict[str, Any]) -> None:
     for resource in resources.values():
         prop, properties = CODE_PROPERTIES.get(mapping(resource).get("Type", "")), mapping(resource).get("Properties")
@@ -140,6 +164,7 @@ def check(path: Path) -> tuple[list[str], dict[str, Any]]:
     if parse_errors or not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
         return [f"[parse] {m.message} (line {m.linenumber})" for m in parse_errors] or ["[parse] no Resources"], {}
     problems = bad_schedules(template["Resources"]) + unguarded_scheduled_functions(template)
+    problems += alarm_topics_cloudwatch_cannot_use(template)
     use_dummy_code_locations(template["Resources"])
     translator = Translator(None, Parser(), boto_session=OfflineSession())
     try:  # get_managed_policy_map=dict: a loader returning {}, no IAM call

@@ -51,6 +51,10 @@ MUTATIONS = {
         "ExpireBookingsJobFunction is invoked asynchronously by its schedule: its EventInvokeConfig must set "
         "MaximumRetryAttempts",
     ),
+    "alarm-topic-with-the-aws-managed-key": (
+        "KmsMasterKeyId: !Ref AlarmTopicKey\n", "KmsMasterKeyId: alias/aws/sns\n",
+        "AlarmTopic is encrypted with the AWS-managed key alias/aws/sns: CloudWatch cannot publish to it",
+    ),
 }
 
 
