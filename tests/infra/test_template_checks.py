@@ -52,7 +52,8 @@ MUTATIONS = {
         "MaximumRetryAttempts",
     ),
     "alarm-topic-with-the-aws-managed-key": (
-        "KmsMasterKeyId: !Ref AlarmTopicKey\n", "KmsMasterKeyId: alias/aws/sns\n",
+        "KmsMasterKeyId: !Ref AlarmTopicKey\n",
+        "KmsMasterKeyId: alias/aws/sns\n",
         "AlarmTopic is encrypted with the AWS-managed key alias/aws/sns: CloudWatch cannot publish to it",
     ),
 }
