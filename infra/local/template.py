@@ -75,6 +75,9 @@ class UnresolvedReference(Exception):
     pass
 
 
+NO_VALUE = object()  # `!Ref AWS::NoValue`: CloudFormation removes the property (or list item) that resolves to it
+
+
 @dataclass
 class Resolver:
     """Resolves intrinsic functions: parameters take their defaults, resources what the local stack made of them."""
@@ -94,7 +97,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -119,9 +122,12 @@ class Resolver:
                 return self.condition(argument)
             if name == "Fn::Select":
                 return self.resolve(argument[1])[int(argument[0])]
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
     def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name not in self.refs:
             raise UnresolvedReference(name)
         return self.refs[name]

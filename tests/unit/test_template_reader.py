@@ -89,3 +89,12 @@ def test_scheduled_jobs_retry_in_lambda_and_keep_failed_runs_in_the_jobs_failure
             "Destination": {"Fn::GetAtt": ["JobsFailureQueue", "Arn"]},
         }, function.logical_id
         assert all(schedule.max_retries == 3 for schedule in function.schedules), function.logical_id
+
+
+def test_a_property_that_resolves_to_no_value_is_removed_as_cloudformation_does() -> None:
+    from infra.local.template import Resolver
+
+    resolver = Resolver({"Conditions": {"Never": {"Fn::Equals": ["a", "b"]}}}, {"AWS::Region": "eu-west-3"})
+    properties = {"Kept": 1, "Dropped": {"Fn::If": ["Never", {"A": 1}, {"Ref": "AWS::NoValue"}]},
+                  "List": [1, {"Ref": "AWS::NoValue"}, 2]}  # fmt: skip
+    assert resolver.resolve(properties) == {"Kept": 1, "List": [1, 2]}
