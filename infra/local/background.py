@@ -280,10 +280,26 @@ class _PollingThread:
             self._thread.join(timeout=timeout)
 
 
+def matches_pattern(pattern: Any, event: Any) -> bool:
+    """Lambda's event filtering (EventBridge patterns), the part the template uses: a pattern is a dict of keys whose
+    values are nested patterns or lists of allowed values; every key must match, a missing key never does."""
+    if isinstance(pattern, list):
+        return event in pattern
+    if not isinstance(pattern, dict) or not isinstance(event, dict):
+        return False
+    return all(name in event and matches_pattern(sub, event[name]) for name, sub in pattern.items())
+
+
+def record_passes(filters: list[Any], record: dict[str, Any]) -> bool:
+    """No filter: every record; else a record matching any filter (Lambda drops the others, reading past them)."""
+    return not filters or any(matches_pattern(pattern, record) for pattern in filters)
+
+
 class StreamPoller(_PollingThread):
     """Reads the table's stream and invokes the subscribed function with Lambda's DynamoDB event, batch by batch.
-    Reported item failures are retried from the first failure (as Lambda does), up to the event source's
-    MaximumRetryAttempts; then the records go to its on-failure destination."""
+    Records its FilterCriteria do not match are skipped, as Lambda drops them. Reported item failures are retried
+    from the first failure (as Lambda does), up to the event source's MaximumRetryAttempts; then the records go to
+    its on-failure destination."""
 
     def __init__(
         self,
@@ -295,9 +311,11 @@ class StreamPoller(_PollingThread):
         batch_size: int,
         on_failure: Any,
         interval: float = 0.1,
+        filters: list[Any] | None = None,
     ) -> None:
         self._streams = streams
         self._stream_arn = stream_arn
+        self._filters = filters or []  # the event source's FilterCriteria patterns, parsed
         self._function = function
         self._max_retries = max_retries
         self._batch_size = batch_size
@@ -317,8 +335,10 @@ class StreamPoller(_PollingThread):
                 self._stop.wait(1)
                 continue
             if records:
+                wanted = [record for record in records if record_passes(self._filters, record)]
                 try:
-                    self._deliver([{**record, "eventSourceARN": self._stream_arn} for record in records])
+                    if wanted:
+                        self._deliver([{**record, "eventSourceARN": self._stream_arn} for record in wanted])
                 except Exception:  # dead-lettering failed: the embedded AWS is stopping with us, or a fault
                     if self._stop.is_set():
                         return

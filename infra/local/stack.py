@@ -180,6 +180,7 @@ class LocalStack:
                     max_retries=int(resolved.get("MaximumRetryAttempts", 2)),
                     batch_size=int(resolved.get("BatchSize", 100)),
                     on_failure=on_failure,
+                    filters=[json.loads(f["Pattern"]) for f in resolved.get("FilterCriteria", {}).get("Filters", [])],
                 )
                 self._poller.start()
             for source in function.queue_events:

@@ -477,3 +477,31 @@ def test_a_message_is_hidden_for_as_long_as_its_function_runs(moto_stack: Any) -
     time.sleep(1.5)  # past the retry delay: a message hidden only that long would have come back by now
     poller.stop()
     assert function.bodies == ["venue-slow"]
+
+
+def test_the_streams_filter_lets_through_only_what_can_call_for_an_email(moto_stack: Any) -> None:
+    """The template's FilterCriteria, applied as Lambda does: records of other entities never reach the function,
+    and the filter names exactly the entities notifications/decide.py emails about."""
+    import json
+
+    from infra.local.template import load_template
+    from pass_culture.notifications.decide import EMAILING_ENTITIES
+
+    (event,) = list(load_template()["Resources"]["NotificationsFunction"]["Properties"]["Events"].values())
+    patterns = [json.loads(f["Pattern"]) for f in event["Properties"]["FilterCriteria"]["Filters"]]
+    assert patterns == [{"dynamodb": {"NewImage": {"entity": {"S": list(EMAILING_ENTITIES)}}}}]
+    table = dynamo.Table(moto_stack.clients.client("dynamodb"), moto_stack.ref("Table"))
+    table.put({**dynamo.key("NOTIFIED#x", "EMAIL#y"), "sentAt": "now"})  # bookkeeping: no entity
+    table.put({**dynamo.key("PAYABLE_POINTS", "PRICING_POINT#v"), "entity": "PAYABLE_POINT"})
+    table.put({**dynamo.key("BOOKING#1", "BOOKING"), "entity": "BOOKING", "status": "CONFIRMED"})
+    function, dead = RecordingFunction(), []
+    poller = StreamPoller(
+        moto_stack.clients.client("dynamodbstreams"), moto_stack.attribute("Table", "StreamArn"),
+        function,  # type: ignore[arg-type]
+        max_retries=0, batch_size=50, on_failure=lambda records, reason: dead.append(records), filters=patterns,
+    )  # fmt: skip
+    poller.start()
+    assert function.called.wait(10)
+    poller.stop()
+    delivered = [r["dynamodb"]["Keys"]["PK"]["S"] for e in function.events for r in e["Records"]]
+    assert delivered == ["BOOKING#1"] and dead == []

@@ -34,6 +34,10 @@ class EmailToSend:
     reply_to: str | None = None
 
 
+# The entities whose changes can call for an email: the stream's filter in template.yaml lets only these through.
+EMAILING_ENTITIES = ("BENEFICIARY", "BANK_ACCOUNT", "BOOKING", "STOCK_IMPORT", "PAYOUT")
+
+
 def emails_for_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[EmailToSend]:
     entity = new.get("entity") or old.get("entity")
     if entity == "BENEFICIARY" and new and not old:
