@@ -147,6 +147,30 @@ def alarm_topics_cloudwatch_cannot_use(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+def logs_kept_forever(template: dict[str, Any]) -> list[str]:
+    """A log group without RetentionInDays keeps (and bills) every line forever; a function without a LoggingConfig
+    log group of the template logs into one Lambda creates that way."""
+    resources = mapping(template.get("Resources"))
+    problems = [
+        f"[log-retention] {logical_id} keeps its logs forever: set RetentionInDays (Resources/{logical_id}/Properties)"
+        for logical_id, resource in resources.items()
+        if mapping(resource).get("Type") == "AWS::Logs::LogGroup"
+        and "RetentionInDays" not in mapping(mapping(resource).get("Properties"))
+    ]
+    global_config = mapping(mapping(mapping(template.get("Globals")).get("Function")).get("LoggingConfig"))
+    for logical_id, resource in resources.items():
+        if mapping(resource).get("Type") != "AWS::Serverless::Function":
+            continue
+        config = {**global_config, **mapping(mapping(mapping(resource).get("Properties")).get("LoggingConfig"))}
+        group = mapping(config.get("LogGroup")).get("Ref")
+        if mapping(resources.get(group)).get("Type") != "AWS::Logs::LogGroup":
+            problems.append(
+                f"[log-retention] {logical_id} logs into a log group Lambda creates, kept forever: set its "
+                f"LoggingConfig.LogGroup to a log group of the template (Resources/{logical_id}/Properties)"
+            )
+    return problems
+
+
 def use_dummy_code_locations(resources: dict[str, Any]) -> None:
     for resource in resources.values():
         prop, properties = CODE_PROPERTIES.get(mapping(resource).get("Type", "")), mapping(resource).get("Properties")
@@ -164,7 +188,7 @@ def check(path: Path) -> tuple[list[str], dict[str, Any]]:
     if parse_errors or not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
         return [f"[parse] {m.message} (line {m.linenumber})" for m in parse_errors] or ["[parse] no Resources"], {}
     problems = bad_schedules(template["Resources"]) + unguarded_scheduled_functions(template)
-    problems += alarm_topics_cloudwatch_cannot_use(template)
+    problems += alarm_topics_cloudwatch_cannot_use(template) + logs_kept_forever(template)
     use_dummy_code_locations(template["Resources"])
     translator = Translator(None, Parser(), boto_session=OfflineSession())
     try:  # get_managed_policy_map=dict: a loader returning {}, no IAM call

@@ -51,6 +51,11 @@ MUTATIONS = {
         "ExpireBookingsJobFunction is invoked asynchronously by its schedule: its EventInvokeConfig must set "
         "MaximumRetryAttempts",
     ),
+    "log-group-without-retention": (
+        "      RetentionInDays: !If [IsProd, 90, 14]\n",
+        "",
+        "FunctionsLogGroup keeps its logs forever: set RetentionInDays",
+    ),
     "alarm-topic-with-the-aws-managed-key": (
         "KmsMasterKeyId: !Ref AlarmTopicKey\n",
         "KmsMasterKeyId: alias/aws/sns\n",
