@@ -162,7 +162,7 @@ def logs_kept_forever(template: dict[str, Any]) -> list[str]:
         if mapping(resource).get("Type") != "AWS::Serverless::Function":
             continue
         config = {**global_config, **mapping(mapping(mapping(resource).get("Properties")).get("LoggingConfig"))}
-        group = mapping(config.get("LogGroup")).get("Ref")
+        group = str(mapping(config.get("LogGroup")).get("Ref") or "")
         if mapping(resources.get(group)).get("Type") != "AWS::Logs::LogGroup":
             problems.append(
                 f"[log-retention] {logical_id} logs into a log group Lambda creates, kept forever: set its "
