@@ -21,7 +21,7 @@ CHECKS_ENV := --no-project --isolated --quiet --compile-bytecode --with-requirem
 help:
 	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
 	@echo "make test   - lint, types, template checks, unit + integration + e2e tests"
-	@echo "make bench  - cold starts, CSV export of 10 000 bookings, search work per point, stock import, daily jobs"
+	@echo "make bench  - cold starts, CSV export of 10 000 bookings, search work per point, stock import, daily jobs, payouts"
 	@echo "make load-catalogue FILE=books.csv - load a book catalogue into the running local stack"
 
 # Installs uv when missing, quietly: with pip into .local/bootstrap (`pip --target`), else in a private venv there
@@ -108,6 +108,7 @@ bench: bootstrap
 	$(UV) run --frozen python -m infra.bench.search
 	$(UV) run --frozen python -m infra.bench.stock_import
 	$(UV) run --frozen python -m infra.bench.daily_jobs
+	$(UV) run --frozen python -m infra.bench.payouts
 
 # The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
 requirements: bootstrap

@@ -68,3 +68,19 @@ def template_table() -> tuple[Any, Table]:
     provisioned = provision(DefaultClients(), load_template())
     client = boto3.client("dynamodb", region_name="eu-west-3")
     return client, Table(client, provisioned.ref("Table"))
+
+
+def store_in_moto(table: Any, item: dict[str, Any]) -> None:
+    """An item straight into moto's storage of `table` (a moto Table): moto's own PutItem costs O(attributes²) per
+    item, a moto artefact that would make seeding hundreds of thousands of items take hours."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    from pass_culture.dynamo import serialize
+
+    raw = serialize(item)
+    stored: Any = Item.__new__(Item)
+    stored.hash_key, stored.range_key = DynamoType(raw["PK"]), DynamoType(raw["SK"])
+    attrs = LimitedSizeDict()
+    dict.update(attrs, {name: DynamoType(value) for name, value in raw.items()})  # moto's size check, skipped
+    stored.attrs = attrs
+    table.items[stored.hash_key][stored.range_key] = stored

@@ -167,13 +167,12 @@ def seed(table_name: str, today: date, candidates: int, others: int, extra_handl
     `candidates` free cards due by today 03:00 and as many books expiring today; `others` of other dates and statuses
     (20 % handled, the rest due on later days, for either job, or later today); `extra_handled` more handled ones."""
     from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
+    from infra.bench import store_in_moto
     from pass_culture.accounts.repository import credit_key
     from pass_culture.bookings.repository import booking_item
     from pass_culture.bookings.rules import BookingStatus, due
     from pass_culture.clock import paris_midnight
-    from pass_culture.dynamo import serialize
     from pass_culture.offers.repository import stock_key
     from pass_culture.subcategories import BY_ID
 
@@ -198,13 +197,7 @@ def seed(table_name: str, today: date, candidates: int, others: int, extra_handl
         count += 1
 
     def store(item: dict[str, Any]) -> None:
-        raw = serialize(item)
-        stored: Any = Item.__new__(Item)
-        stored.hash_key, stored.range_key = DynamoType(raw["PK"]), DynamoType(raw["SK"])
-        attrs = LimitedSizeDict()
-        dict.update(attrs, {name: DynamoType(value) for name, value in raw.items()})  # moto's size check, skipped
-        stored.attrs = attrs
-        table.items[stored.hash_key][stored.range_key] = stored
+        store_in_moto(table, item)
 
     for n in range(OFFERS):  # what an expiry gives back to
         store({**stock_key(f"offer{n:06d}.1"), "entity": "STOCK", "bookedQuantity": 10**6, "quantity": None})
