@@ -66,12 +66,14 @@ class PayoutBatches:
         period = period_ending_before(time)
         batch, created = self._repository.open_batch(period.start, period.end, time)
         status = BatchStatus(batch["status"])
+        listed: list[dict[str, Any]] | None = None
         if status is BatchStatus.LISTING:
-            points = self._repository.payable_points()
-            self._repository.add_points(period.start, points)
-            listed = len(self._repository.points(period.start))
-            self._repository.move_batch(period.start, BatchStatus.LISTING, BatchStatus.PRICING, pointsTotal=listed)
-        self.resume(period.start)
+            listed = self._repository.add_points(period.start, self._repository.payable_points())
+            if not self._repository.move_batch(
+                period.start, BatchStatus.LISTING, BatchStatus.PRICING, pointsTotal=len(listed)
+            ):
+                listed = None  # another run listed them first: read them as they are now
+        self.resume(period.start, listed)
         batch = self._repository.batch(period.start) or batch
         started = parse_instant(str(batch["time"]))
         return {
@@ -80,13 +82,16 @@ class PayoutBatches:
             "unfinished": batch["status"] != BatchStatus.DONE.value and time - started >= UNFINISHED_AFTER,
         }  # fmt: skip
 
-    def resume(self, period_start: date) -> None:
-        """Sends what the batch's state still needs (a lost or dead-lettered task is sent again)."""
+    def resume(self, period_start: date, points: list[dict[str, Any]] | None = None) -> None:
+        """Sends what the batch's state still needs (a lost or dead-lettered task is sent again). `points`: the
+        points as just listed, not read again."""
         batch = self._repository.batch(period_start)
         if batch is None:
             return
         status = BatchStatus(batch["status"])
-        points = self._repository.points(period_start)
+        if status is BatchStatus.DONE:
+            return
+        points = points if points is not None else self._repository.points(period_start)
         if status is BatchStatus.PRICING:
             queued = [self._task(period_start, Step.PRICE, item) for item in points
                       if item["status"] == PointStatus.QUEUED.value]  # fmt: skip
@@ -94,9 +99,9 @@ class PayoutBatches:
         elif status is BatchStatus.PAYING:
             self._queue.send([PayoutTask(period_start=period_start, step=Step.PAY)])
         elif status is BatchStatus.MARKING:
-            priced = [item for item in points if item["status"] == PointStatus.PRICED.value]
-            self._queue.send([self._task(period_start, Step.MARK, item) for item in priced
-                              if item["result"]["lines_count"]])  # fmt: skip
+            at = parse_instant(str(batch["time"]))
+            priced = [point_result(item) for item in points if item["status"] == PointStatus.PRICED.value]
+            self._queue.send([mark_task(period_start, result, at) for result in priced if result.lines_count])
 
     @staticmethod
     def _task(period_start: date, step: Step, point_item: dict[str, Any]) -> PayoutTask:
@@ -109,16 +114,17 @@ class PayoutBatches:
         elif task.step is Step.PAY:
             self.pay(task.period_start)
         elif task.step is Step.MARK and task.point:
-            self.mark_point(task.period_start, task.point)
+            self.mark_point(task.period_start, task)
         else:
             raise ValueError(f"a {task.step} task names a pricing point")
 
     def price_point(self, period_start: date, point_id: str) -> None:
-        batch, point = self._repository.batch(period_start), self._repository.point(period_start, point_id)
-        if batch is None or point is None or point["status"] != PointStatus.QUEUED.value:
-            return  # priced by an earlier delivery
-        if batch["status"] != BatchStatus.PRICING.value:
-            return  # listed too late for this batch (paid before it was priced): its bookings wait for the next
+        # The point itself is not read: pricing it again is harmless (earlier pricings are kept, the claims and lines
+        # are the same), and only its first PRICED transition counts. A point priced after the batch moved on (listed
+        # too late) is left alone: its bookings wait for the next batch.
+        batch = self._repository.batch(period_start)
+        if batch is None or batch["status"] != BatchStatus.PRICING.value:
+            return
         period, at = batch_period(batch), parse_instant(str(batch["time"]))
         context = self._repository.point_context(point_id)
         if context is None:  # a pricing point that no longer exists has nothing to pay
@@ -142,12 +148,11 @@ class PayoutBatches:
             )
         if lines:
             self._repository.write_lines(period_start, context.offerer_id, point_id, lines)
-        self._repository.point_priced(period_start, PointResult(
+        after = self._repository.point_priced(period_start, PointResult(
             **vars(context), lines_count=len(lines), amount_cents=sum(line.amount_cents for line in lines),
             reimbursed_cents=sum(line.reimbursed_cents for line in lines), waiting_for_account=waiting_count,
             waiting_for_account_cents=waiting_cents, waiting_for_event=len(priced.waiting_for_event),
         ))  # fmt: skip
-        after = self._repository.batch(period_start)
         if after is not None and int(after["pointsPriced"]) >= int(after["pointsTotal"]):
             self._queue.send([PayoutTask(period_start=period_start, step=Step.PAY)])
 
@@ -155,26 +160,26 @@ class PayoutBatches:
         batch = self._repository.batch(period_start)
         if batch is None:
             return
+        if batch["status"] not in (BatchStatus.PRICING.value, BatchStatus.PAYING.value):
+            return
+        points = self._repository.points(period_start)
         if batch["status"] == BatchStatus.PRICING.value:
             # Every point priced, read from the points themselves: the counter only says when to look.
-            queued = [item for item in self._repository.points(period_start)
-                      if item["status"] == PointStatus.QUEUED.value]  # fmt: skip
-            if queued:
+            if any(item["status"] == PointStatus.QUEUED.value for item in points):
                 return  # the last of them, once priced, sends PAY again
             self._repository.move_batch(period_start, BatchStatus.PRICING, BatchStatus.PAYING)
-        elif batch["status"] != BatchStatus.PAYING.value:
-            return
         period, at = batch_period(batch), parse_instant(str(batch["time"]))
-        results = [point_result(item) for item in self._repository.points(period_start) if item.get("result")]
+        results = [point_result(item) for item in points if item.get("result")]
         lines_by_point = self._repository.lines_by_point(period_start)
         paid = sorted((r for r in results if r.paid_now), key=lambda r: (r.offerer_id, r.point_id))
         by_offerer: dict[str, list[PointResult]] = defaultdict(list)
         for result in paid:
             by_offerer[result.offerer_id].append(result)
         report = self._write_files(period, at, by_offerer, lines_by_point)
-        for offerer_id, points in by_offerer.items():
-            self._repository.put_payout(offerer_id, period_start, payout_item(period, at, points, report["files"]))
-        to_mark = [r.point_id for r in paid]
+        for offerer_id, offerer_points in by_offerer.items():
+            payout = payout_item(period, at, offerer_points, report["files"])
+            self._repository.put_payout(offerer_id, period_start, payout)
+        to_mark = [r.point_id for r in paid]  # each MARK task carries its offerer and the batch's time
         waiting = [
             {"offererId": r.offerer_id, "offererName": r.offerer_name, "pointId": r.point_id,
              "bookings": r.waiting_for_account, "reimbursedCents": r.waiting_for_account_cents,
@@ -187,7 +192,7 @@ class PayoutBatches:
             waitingForEvent=sum(r.waiting_for_event for r in results), **report["figures"],
             files=report["files"]["batch"],
         )  # fmt: skip
-        self._queue.send([PayoutTask(period_start=period_start, step=Step.MARK, point=p) for p in to_mark])
+        self._queue.send([mark_task(period_start, r, at) for r in paid])
 
     def _write_files(
         self,
@@ -226,21 +231,29 @@ class PayoutBatches:
         }  # fmt: skip
         return {"files": {"batch": batch_files, **offerer_files}, "figures": figures}
 
-    def mark_point(self, period_start: date, point_id: str) -> None:
-        batch, point = self._repository.batch(period_start), self._repository.point(period_start, point_id)
-        if batch is None or point is None or point["status"] != PointStatus.PRICED.value:
-            return
-        if batch["status"] != BatchStatus.MARKING.value:
-            return
-        result = point_result(point)
-        lines = self._repository.lines(period_start, result.offerer_id, point_id)
-        payout = payout_id(result.offerer_id, period_start)
-        at = parse_instant(str(batch["time"]))
-        self._repository.mark_reimbursed(result.offerer_id, payout, [line.booking_id for line in lines], at)
-        self._repository.point_marked(period_start, point_id)
-        after = self._repository.batch(period_start)
+    def mark_point(self, period_start: date, task: PayoutTask) -> None:
+        """The point's paid bookings REIMBURSED: reads only its lines (the task carries its offerer and the batch's
+        time); every write is conditioned on the booking still USED and taken by this payout, so a task delivered
+        twice marks nothing twice. Only PAY (and a resumed MARKING batch) sends these tasks."""
+        assert task.point is not None
+        offerer, at = task.offerer, task.time
+        if offerer is None or at is None:  # a task without them (sent before they were carried): read them
+            batch, point = self._repository.batch(period_start), self._repository.point(period_start, task.point)
+            if batch is None or point is None or batch["status"] != BatchStatus.MARKING.value:
+                return
+            offerer, at = point_result(point).offerer_id, parse_instant(str(batch["time"]))
+        lines = self._repository.lines(period_start, offerer, task.point)
+        payout = payout_id(offerer, period_start)
+        self._repository.mark_reimbursed(offerer, payout, [line.booking_id for line in lines], at)
+        after = self._repository.point_marked(period_start, task.point)
         if after is not None and int(after["pointsMarked"]) >= int(after["pointsToMark"]):
             self._repository.move_batch(period_start, BatchStatus.MARKING, BatchStatus.DONE)
+
+
+def mark_task(period_start: date, point: PointResult, at: datetime) -> PayoutTask:
+    return PayoutTask(
+        period_start=period_start, step=Step.MARK, point=point.point_id, offerer=point.offerer_id, time=at
+    )
 
 
 # -- from stored items to the batch's values ---------------------------------------------------------------------

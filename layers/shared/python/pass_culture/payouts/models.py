@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 
 class BatchStatus(StrEnum):
@@ -42,6 +42,9 @@ class PayoutTask(BaseModel):
     period_start: date
     step: Step
     point: str | None = None  # the pricing point (PRICE and MARK)
+    # MARK: the point's offerer and the batch's time, so that marking reads only the point's lines
+    offerer: str | None = None
+    time: AwareDatetime | None = None
 
 
 def payout_id(offerer_id: str, period_start: date) -> str:

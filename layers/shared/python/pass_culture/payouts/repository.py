@@ -205,10 +205,12 @@ class PayoutsRepository:
     def point(self, period_start: date, point_id: str) -> Item | None:
         return self._table.get(point_key(period_start, point_id), consistent=True)
 
-    def add_points(self, period_start: date, point_ids: Sequence[str]) -> None:
+    def add_points(self, period_start: date, point_ids: Sequence[str]) -> list[Item]:
         """QUEUED entries for the points not listed yet, each put only if absent: a listing resumed after a crash,
-        or a second job racing the first, adds the rest and never puts back a point already priced."""
-        listed = {str(item["SK"]).removeprefix("POINT#") for item in self.points(period_start)}
+        or a second job racing the first, adds the rest and never puts back a point already priced. Answers the
+        points as listed (those found, and those put)."""
+        found = self.points(period_start)
+        listed = {str(item["SK"]).removeprefix("POINT#") for item in found}
         puts = [
             Put({**point_key(period_start, point), "entity": "PAYOUT_POINT", "status": PointStatus.QUEUED.value},
                 ITEM_IS_NEW)
@@ -222,6 +224,7 @@ class PayoutsRepository:
                 for put in chunk:  # some were listed meanwhile: the others one by one
                     with suppress(ConditionFailed):
                         self._table.put(put.item, condition=put.condition)
+        return found + [put.item for put in puts]
 
     def point_context(self, point_id: str) -> PointContext | None:
         """The point's venue, then its offerer and bank account: two round trips."""
@@ -290,35 +293,35 @@ class PayoutsRepository:
         )
         return [Line.from_row(row) for item in page.items for row in item["lines"]], page.next_cursor
 
-    def point_priced(self, period_start: date, result: PointResult) -> None:
-        """The point QUEUED -> PRICED with its result, and counted in the batch, together (a redelivered task finds
-        it PRICED and adds nothing)."""
-        summary = asdict(result)
+    def point_priced(self, period_start: date, result: PointResult) -> Item | None:
+        """The point QUEUED -> PRICED with its result (once: a redelivered task finds it PRICED), then counted in the
+        batch; answers the batch after the count, or None when the point was already priced. Should the function die
+        between the two, the count stays short: the job's check run finds no QUEUED point and sends PAY, which reads
+        the points themselves."""
         try:
-            self._table.transact([
-                Update(
-                    point_key(period_start, result.point_id),
-                    Expression("SET #status = :priced, #result = :result", {"#status": "status", "#result": "result"},
-                               {":priced": PointStatus.PRICED.value, ":result": summary}),
-                    Expression("#status = :queued", {"#status": "status"}, {":queued": PointStatus.QUEUED.value}),
-                ),
-                Update(batch_key(period_start), Expression("ADD pointsPriced :one", values={":one": 1})),
-            ])  # fmt: skip
-        except TransactionCancelled:
-            return  # already priced by another delivery
+            self._table.update(
+                point_key(period_start, result.point_id),
+                Expression("SET #status = :priced, #result = :result", {"#status": "status", "#result": "result"},
+                           {":priced": PointStatus.PRICED.value, ":result": asdict(result)}),
+                condition=Expression("#status = :queued", {"#status": "status"}, {":queued": PointStatus.QUEUED.value}),
+                return_new=False,
+            )  # fmt: skip
+        except ConditionFailed:
+            return None
+        return self._table.update(batch_key(period_start), Expression("ADD pointsPriced :one", values={":one": 1}))
 
-    def point_marked(self, period_start: date, point_id: str) -> None:
+    def point_marked(self, period_start: date, point_id: str) -> Item | None:
+        """PRICED -> MARKED, then counted; answers the batch after the count (None: already marked)."""
         try:
-            self._table.transact([
-                Update(
-                    point_key(period_start, point_id),
-                    Expression("SET #status = :marked", {"#status": "status"}, {":marked": PointStatus.MARKED.value}),
-                    Expression("#status = :priced", {"#status": "status"}, {":priced": PointStatus.PRICED.value}),
-                ),
-                Update(batch_key(period_start), Expression("ADD pointsMarked :one", values={":one": 1})),
-            ])  # fmt: skip
-        except TransactionCancelled:
-            return
+            self._table.update(
+                point_key(period_start, point_id),
+                Expression("SET #status = :marked", {"#status": "status"}, {":marked": PointStatus.MARKED.value}),
+                condition=Expression("#status = :priced", {"#status": "status"}, {":priced": PointStatus.PRICED.value}),
+                return_new=False,
+            )  # fmt: skip
+        except ConditionFailed:
+            return None
+        return self._table.update(batch_key(period_start), Expression("ADD pointsMarked :one", values={":one": 1}))
 
     # -- payouts and the bookings they pay ---------------------------------------------------------------------------
     def put_payout(self, offerer_id: str, period_start: date, payout: Mapping[str, Any]) -> bool:
