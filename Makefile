@@ -16,7 +16,7 @@ export UV
 # After the first download they run from uv's cache, offline.
 CHECKS_ENV := --no-project --isolated --quiet --compile-bytecode --with-requirements infra/checks/requirements.txt
 
-.PHONY: help bootstrap run test lint format typecheck check-template unit integration e2e bench requirements load-catalogue fuzz
+.PHONY: help bootstrap run test lint format typecheck check-template roles unit integration e2e bench requirements load-catalogue fuzz
 
 help:
 	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
@@ -81,6 +81,10 @@ typecheck: bootstrap
 check-template: bootstrap
 	@$(UV) run --offline $(CHECKS_ENV) python -c "" 2>/dev/null || $(UV) run $(CHECKS_ENV) python -c ""
 	$(UV) run --offline $(CHECKS_ENV) python infra/checks/check_template.py template.yaml
+
+# infra/local/roles.json: each function's role after the SAM translation, which the local stack enforces.
+roles: bootstrap
+	$(UV) run --offline $(CHECKS_ENV) python infra/checks/check_template.py --write-roles template.yaml
 
 unit: bootstrap
 	$(UV) run --frozen pytest -q tests/unit

@@ -25,6 +25,8 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 REGION = "eu-west-3"
+ROOT = Path(__file__).resolve().parents[2]
+ROLES_FILE = ROOT / "infra" / "local" / "roles.json"  # the translated roles, for the local stack (`make roles`)
 PSEUDO_PARAMETERS = {"AWS::Region": REGION, "AWS::Partition": "aws", "AWS::AccountId": "123456789012"}
 # SAM type -> property naming local code/definitions that `sam build` / `sam package` would upload to S3.
 CODE_PROPERTIES = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"} | {
@@ -202,14 +204,48 @@ def check(path: Path) -> tuple[list[str], dict[str, Any]]:
     return problems, translated
 
 
-def main(paths: list[str]) -> int:
+def function_roles(translated: dict[str, Any]) -> dict[str, Any]:
+    """Each function's execution role as the SAM translation writes it (intrinsics left for the reader to resolve):
+    what the local stack builds each function's IAM role from (`infra/local/iam.py`)."""
+    resources = mapping(translated.get("Resources"))
+    roles = {}
+    for logical_id, resource in sorted(resources.items()):
+        properties = mapping(mapping(resource).get("Properties"))
+        if mapping(resource).get("Type") != "AWS::Lambda::Function":
+            continue
+        role_id = mapping(properties.get("Role")).get("Fn::GetAtt", [""])[0]
+        role = mapping(mapping(resources.get(role_id)).get("Properties"))
+        roles[logical_id] = {
+            "role": role_id,
+            "assumeRolePolicy": role.get("AssumeRolePolicyDocument"),
+            "managedPolicyArns": role.get("ManagedPolicyArns", []),
+            "policies": [{"name": p["PolicyName"], "document": p["PolicyDocument"]} for p in role.get("Policies", [])],
+        }
+    return roles
+
+
+def stale_roles(translated: dict[str, Any], roles_file: Path, write: bool) -> list[str]:
+    """The local stack's copy of the translated roles must be the template's (it runs without the translator)."""
+    wanted = json.dumps(function_roles(translated), indent=1, sort_keys=True) + "\n"
+    if write:
+        roles_file.write_text(wanted, encoding="utf-8")
+    elif not roles_file.exists() or roles_file.read_text(encoding="utf-8") != wanted:
+        return [f"[roles] {roles_file} is not the translated template's roles: run `make roles`"]
+    return []
+
+
+def main(arguments: list[str]) -> int:
+    write_roles = "--write-roles" in arguments
+    paths = [argument for argument in arguments if argument != "--write-roles"]
     if not paths:
-        print("usage: check_template.py TEMPLATE [TEMPLATE ...]", file=sys.stderr)
+        print("usage: check_template.py [--write-roles] TEMPLATE [TEMPLATE ...]", file=sys.stderr)
         return 2
     logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)  # "There are unpublished metrics" noise
     failed, types = 0, []
     for name in paths:
         problems, translated = check(Path(name))
+        if Path(name).resolve() == ROOT / "template.yaml" and translated:
+            problems += stale_roles(translated, ROLES_FILE, write_roles)
         print("".join(f"{name}: {problem}\n" for problem in problems), end="")
         print(f"{name}: FAILED ({len(problems)} problem(s))" if problems else f"{name}: OK")
         failed += bool(problems)

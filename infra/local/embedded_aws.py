@@ -21,6 +21,7 @@ from infra.local.template import Resolver, UnresolvedReference
 
 REGION = "eu-west-3"
 ACCOUNT_ID = "123456789012"
+STACK_NAME = "passculture-local"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
@@ -117,7 +118,7 @@ class Provisioned:
         return self.resolver.attributes[(logical_id, name)]
 
 
-def provision(aws: ClientFactory, template: Mapping[str, Any], stack_name: str = "passculture-local") -> Provisioned:
+def provision(aws: ClientFactory, template: Mapping[str, Any], stack_name: str = STACK_NAME) -> Provisioned:
     """Creates every resource of the template that has a local counterpart, in dependency order."""
     moto_transactions.install()  # transactions at AWS's cost (see the module)
     moto_indexes.install()  # GSI queries at AWS's cost: the partition, not the table (see the module)

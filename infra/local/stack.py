@@ -18,8 +18,9 @@ from chalice.config import Config
 from chalice.local import LocalDevServer, ThreadedHTTPServer
 
 from infra.local.background import AsyncInvoker, Invocable, QueuePoller, Scheduler, StreamPoller
-from infra.local.embedded_aws import EmbeddedAws, Provisioned, function_environment, provision
+from infra.local.embedded_aws import ACCOUNT_ID, STACK_NAME, EmbeddedAws, Provisioned, function_environment, provision
 from infra.local.gateway import LocalApi, request_handler_class
+from infra.local.iam import LocalIam, function_grants, read_roles
 from infra.local.local_routes import LocalRoutes
 from infra.local.runtime import FunctionPool
 from infra.local.template import ROOT, Function, Schedule, functions, load_template
@@ -88,6 +89,7 @@ class LocalStack:
         self._queue_pollers: list[QueuePoller] = []
         self._async_invokers: list[AsyncInvoker] = []
         self.provisioned: Provisioned | None = None
+        self.iam: LocalIam | None = None
 
     @property
     def url(self) -> str:
@@ -119,15 +121,29 @@ class LocalStack:
         self.provisioned = provision(self.aws, self.template)
         settings = self.auth_settings
         declared = functions(self.template)
+        credentials = self._function_roles()
         for function in declared:
             environment = function_environment(function.raw_environment, self.provisioned, self.aws)
             environment["COGNITO_JWKS_URL"] = settings.jwks_url
+            environment.update(credentials[function.logical_id])  # its own role's, enforced (infra/local/iam.py)
             log_path = self.log_dir / f"{function.logical_id}.log"
             self.functions[function.logical_id] = FunctionPool(function, environment, log_path)
         for logical_id, process in self.functions.items():
             self.init_ms[logical_id] = process.wait_ready()
         self._start_gateway(declared)
         self._start_background(declared)
+
+    def _function_roles(self) -> dict[str, dict[str, str]]:
+        """Each function's role created in the embedded AWS from the translated template, checked on every call its
+        credentials sign; every decision is written to iam-calls.jsonl beside the logs."""
+        assert self.provisioned is not None
+        roles = read_roles()
+        calls_file = self.log_dir / "iam-calls.jsonl"
+        calls_file.write_text("", encoding="utf-8")
+        self.iam = LocalIam(function_grants(roles, self.provisioned.resolver.resolve), calls_file)
+        self.iam.write_grants(self.log_dir / "iam-grants.json")
+        self.iam.install(ACCOUNT_ID)
+        return self.iam.create_roles(self.aws.client("iam"), self.aws.client("sts"), STACK_NAME, roles)
 
     def _start_gateway(self, declared: list[Function]) -> None:
         routes = [(route, self.functions[f.logical_id]) for f in declared for route in f.routes]

@@ -14,8 +14,11 @@ import pytest
 import requests
 
 from infra.local import launcher
+from tests.e2e import iam_grants
 
 ROOT = Path(__file__).resolve().parents[2]
+E2E = Path(__file__).resolve().parent
+LAUNCHED_LOG_DIRS: list[Path] = []  # every local stack of the run: their IAM decisions are compared at the end
 PASSWORD = "Culture-Locale-2026"
 
 
@@ -50,6 +53,7 @@ class RunningStack:
 
 def launch(log_dir: Path, *arguments: str) -> tuple[subprocess.Popen[str], RunningStack]:
     """Starts `python -m infra.local` (what `make run` runs) on a free port; returns once its banner is out."""
+    LAUNCHED_LOG_DIRS.append(log_dir)
     try:
         launched = launcher.launch(log_dir, *arguments, ready_within=120)
     except RuntimeError as error:
@@ -69,3 +73,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         process.kill()
         raise
     assert process.returncode == 0, "".join(running.output)
+    assert not iam_grants.denied(iam_grants.read_calls([running.log_dir]))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every call granted (always), every grant used (when the whole e2e suite ran and passed: a partial run makes
+    fewer calls): a finding fails the run."""
+    calls = iam_grants.read_calls(LAUNCHED_LOG_DIRS)
+    problems = iam_grants.denied(calls)
+    options = session.config.option
+    whole_suite = not options.keyword and not options.markexpr and not options.lf and not options.deselect
+    whole_suite = whole_suite and any(
+        E2E.is_relative_to(Path(argument).resolve()) for argument in session.config.args or [str(ROOT)]
+    )
+    if whole_suite and exitstatus == pytest.ExitCode.OK and LAUNCHED_LOG_DIRS:
+        problems += iam_grants.unused(LAUNCHED_LOG_DIRS[0], calls)
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"IAM: the functions' calls and their roles differ ({len(problems)}):", red=True)
+            for problem in problems:
+                reporter.write_line(f"  {problem}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
