@@ -149,6 +149,36 @@ def alarm_topics_cloudwatch_cannot_use(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+def unwatched(template: dict[str, Any]) -> list[str]:
+    """A queue no alarm watches fills up unseen (a DLQ is where failed work waits for a person); a function without
+    an Errors and a Throttles alarm fails or refuses calls unseen."""
+    resources = mapping(template.get("Resources"))
+    watched: set[tuple[str, str]] = set()  # (metric's dimension, logical id)
+    for resource in resources.values():
+        properties = mapping(mapping(resource).get("Properties"))
+        if mapping(resource).get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        for dimension in properties.get("Dimensions") or []:
+            value = mapping(dimension).get("Value")
+            target = mapping(value).get("Ref") or (mapping(value).get("Fn::GetAtt") or [""])[0]
+            if isinstance(target, str) and target:
+                watched.add((f"{dimension.get('Name')}:{properties.get('MetricName')}", target))
+    problems = []
+    for logical_id, resource in resources.items():
+        kind = mapping(resource).get("Type")
+        if kind == "AWS::SQS::Queue" and not any(
+            name.startswith("QueueName:") and t == logical_id for name, t in watched
+        ):
+            problems.append(f"[alarms] no alarm watches the queue {logical_id} (Resources/{logical_id})")
+        if kind == "AWS::Serverless::Function":
+            problems += [
+                f"[alarms] no {metric} alarm on the function {logical_id} (Resources/{logical_id})"
+                for metric in ("Errors", "Throttles")
+                if (f"FunctionName:{metric}", logical_id) not in watched
+            ]
+    return problems
+
+
 def logs_kept_forever(template: dict[str, Any]) -> list[str]:
     """A log group without RetentionInDays keeps (and bills) every line forever; a function without a LoggingConfig
     log group of the template logs into one Lambda creates that way."""
@@ -190,7 +220,7 @@ def check(path: Path) -> tuple[list[str], dict[str, Any]]:
     if parse_errors or not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
         return [f"[parse] {m.message} (line {m.linenumber})" for m in parse_errors] or ["[parse] no Resources"], {}
     problems = bad_schedules(template["Resources"]) + unguarded_scheduled_functions(template)
-    problems += alarm_topics_cloudwatch_cannot_use(template) + logs_kept_forever(template)
+    problems += alarm_topics_cloudwatch_cannot_use(template) + logs_kept_forever(template) + unwatched(template)
     use_dummy_code_locations(template["Resources"])
     translator = Translator(None, Parser(), boto_session=OfflineSession())
     try:  # get_managed_policy_map=dict: a loader returning {}, no IAM call

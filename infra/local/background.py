@@ -62,6 +62,35 @@ def _iso_millis(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
+def stream_batch_failure(
+    records: list[dict[str, Any]], condition: str, *, stream_arn: str, shard_id: str, function_arn: str, at: datetime
+) -> dict[str, Any]:
+    """What Lambda sends a stream event source's on-failure destination: the batch's position, NOT its records (they
+    stay in the stream, 24 h). Whatever must outlive that is parked by the function itself (dead_letters.py)."""
+
+    def arrival(record: dict[str, Any]) -> str:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        when = created if isinstance(created, datetime) else datetime.fromtimestamp(float(created or 0), UTC)
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return {
+        "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": function_arn, "condition": condition,
+                           "approximateInvokeCount": 1},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": _iso_millis(at),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrival(records[0]),
+            "approximateArrivalOfLastRecord": arrival(records[-1]),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }  # fmt: skip
+
+
 class AsyncInvoker:
     """Lambda's asynchronous invocation (InvocationType Event) of one function, as EventBridge Scheduler (and S3,
     SNS, EventBridge rules...) invoke: `submit` accepts the event at once (Lambda answers 202) and a separate thread
@@ -351,6 +380,7 @@ class StreamPoller(_PollingThread):
         # A fresh iterator from the last sequence number each time, rather than NextShardIterator: moto restores its
         # tables from a deep copy when a transaction fails, and an old iterator would keep reading the old shard.
         shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]
+        self.shard_id: str = shard["ShardId"]
         position = {"ShardIteratorType": "TRIM_HORIZON"}
         if after is not None:
             position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}

@@ -17,7 +17,7 @@ from urllib.request import urlopen
 from chalice.config import Config
 from chalice.local import LocalDevServer, ThreadedHTTPServer
 
-from infra.local.background import AsyncInvoker, Invocable, QueuePoller, Scheduler, StreamPoller
+from infra.local.background import AsyncInvoker, Invocable, QueuePoller, Scheduler, StreamPoller, stream_batch_failure
 from infra.local.embedded_aws import ACCOUNT_ID, STACK_NAME, EmbeddedAws, Provisioned, function_environment, provision
 from infra.local.gateway import LocalApi, request_handler_class
 from infra.local.iam import LocalIam, function_grants, read_roles
@@ -186,8 +186,17 @@ class LocalStack:
                 on_failure_arn = resolved.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
                 on_failure_url = queue_url(sqs, on_failure_arn)
 
-                def on_failure(records: list[dict[str, Any]], reason: str, url: str = on_failure_url) -> None:
-                    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"reason": reason, "records": records}))
+                def on_failure(
+                    records: list[dict[str, Any]],
+                    reason: str,
+                    url: str = on_failure_url,
+                    stream: str = resolved["Stream"],
+                    function_arn: str = f"arn:aws:lambda:eu-west-3:{ACCOUNT_ID}:function:{function.logical_id}",
+                ) -> None:
+                    shard = getattr(self._poller, "shard_id", "")
+                    failure = stream_batch_failure(records, "RetryAttemptsExhausted", stream_arn=stream, shard_id=shard,
+                                                   function_arn=function_arn, at=datetime.now(UTC))  # fmt: skip
+                    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(failure))
 
                 self._poller = StreamPoller(
                     self.aws.client("dynamodbstreams"),

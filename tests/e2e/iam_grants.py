@@ -33,8 +33,9 @@ JUSTIFIED_UNUSED: dict[tuple[str, str], str] = {
     "browser's upload carries the credential inside its multipart form, which the local check does not read",
     ("CounterApiFunction", "s3:GetObject"): "the presigned links to payout files are signed with this role; locally "
     "they are served through /_local/files; tests/integration/test_local_iam.py fetches one signed with it",
-    ("NotificationsFunction", "sqs:SendMessage"): "the stream's on-failure destination: Lambda writes the failed "
-    "batch there with the function's role (no e2e batch fails; tests/integration/test_local_background.py)",
+    ("NotificationsFunction", "sqs:SendMessage"): "the DLQ: a record whose emails failed is parked there whole "
+    "(dead_letters.py), and Lambda writes a failed batch's position there with this role; no e2e send fails "
+    "(tests/integration/test_notifications.py parks one)",
 }
 
 

@@ -61,6 +61,16 @@ MUTATIONS = {
         "KmsMasterKeyId: alias/aws/sns\n",
         "AlarmTopic is encrypted with the AWS-managed key alias/aws/sns: CloudWatch cannot publish to it",
     ),
+    "queue-without-alarm": (
+        "Value: !GetAtt StockImportQueue.QueueName}]",
+        "Value: !GetAtt DailyJobsQueue.QueueName}]",
+        "[alarms] no alarm watches the queue StockImportQueue",
+    ),
+    "function-without-throttles-alarm": (
+        "MetricName: Throttles\n      Dimensions: [{Name: FunctionName, Value: !Ref CounterApiFunction}]",
+        "MetricName: Throttles\n      Dimensions: [{Name: FunctionName, Value: !Ref PlatformApiFunction}]",
+        "[alarms] no Throttles alarm on the function CounterApiFunction",
+    ),
 }
 
 

@@ -487,7 +487,7 @@ def test_the_streams_filter_lets_through_only_what_can_call_for_an_email(moto_st
     from infra.local.template import load_template
     from pass_culture.notifications.decide import EMAILING_ENTITIES
 
-    (event,) = list(load_template()["Resources"]["NotificationsFunction"]["Properties"]["Events"].values())
+    event = load_template()["Resources"]["NotificationsFunction"]["Properties"]["Events"]["TableStream"]
     patterns = [json.loads(f["Pattern"]) for f in event["Properties"]["FilterCriteria"]["Filters"]]
     assert patterns == [{"dynamodb": {"NewImage": {"entity": {"S": list(EMAILING_ENTITIES)}}}}]
     table = dynamo.Table(moto_stack.clients.client("dynamodb"), moto_stack.ref("Table"))

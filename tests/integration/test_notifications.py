@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from typing import Any
 
 import boto3
@@ -68,20 +69,68 @@ def test_a_registered_beneficiary_is_welcomed_once_even_when_the_record_is_repla
     assert html is not None and "<strong>23/11/2028</strong>" in html.get_content()
 
 
-def test_a_failed_send_is_reported_for_that_record_only(notifications: Any, moto_stack: Any) -> None:
+def queue(moto_stack: Any, logical_id: str) -> str:
+    return str(moto_stack.ref(logical_id))  # an SQS queue's Ref is its URL
+
+
+def drained(url: str) -> list[dict[str, Any]]:
+    sqs, found = boto3.client("sqs", region_name="eu-west-3"), list[Any]()
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        found += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """Lambda's SQS event for messages received from a queue."""
+    return {"Records": [
+        {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {},
+         "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+         "awsRegion": "eu-west-3"}
+        for m in messages
+    ]}  # fmt: skip
+
+
+ACCOUNT = {"PK": "OFFERER#o1", "SK": "BANK_ACCOUNT", "entity": "BANK_ACCOUNT", "iban": "FR7630006000011234567890189",
+           "label": "Compte", "notifyEmail": "pro@example.org"}  # fmt: skip
+
+
+def test_a_record_that_fails_is_parked_whole_and_a_redrive_sends_its_email_once(
+    notifications: Any, moto_stack: Any
+) -> None:
+    from infra.ops import redrive
+
     boto3.client("ses", region_name="eu-west-3").delete_identity(Identity="passculture.example")  # SES now refuses
-    account = {"PK": "OFFERER#o1", "SK": "BANK_ACCOUNT", "entity": "BANK_ACCOUNT", "iban": "FR7630006000011234567890189",
-               "label": "Compte", "notifyEmail": "pro@example.org"}  # fmt: skip
-    event = {
-        "Records": [
-            stream_record("200", {"PK": "OFFERER#o1", "SK": "PROFILE", "entity": "OFFERER"}),
-            stream_record("201", {**account, "status": "ACCEPTED"}, {**account, "status": "PENDING"}),
-        ]
-    }
-    answer = notifications.lambda_handler(event, FakeContext())
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "201"}]}
+    failing = stream_record("201", {**ACCOUNT, "status": "ACCEPTED"}, {**ACCOUNT, "status": "PENDING"})
+    event = {"Records": [stream_record("200", {"PK": "OFFERER#o1", "SK": "PROFILE", "entity": "OFFERER"}), failing]}
+    # the batch goes on: the failed record is in the DLQ, whole, with the error's kind (not its text, which names
+    # the recipients); the stream (24 h) is no longer needed to send it
+    assert notifications.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
     assert sent_messages() == []
-    boto3.client("ses", region_name="eu-west-3").verify_domain_identity(Domain="passculture.example")
-    assert notifications.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}  # the retry sends it
-    (message,) = sent_messages()
+    dlq, redrive_queue = queue(moto_stack, "NotificationsDLQ"), queue(moto_stack, "NotificationsRedriveQueue")
+    (parked,) = drained(dlq)
+    body = json.loads(parked["Body"])
+    assert body["parkedStreamRecord"] == failing
+    assert body["reason"] == "ClientError MessageRejected"
+    boto3.client("sqs", region_name="eu-west-3").send_message(QueueUrl=dlq, MessageBody=parked["Body"])
+
+    boto3.client("ses", region_name="eu-west-3").verify_domain_identity(Domain="passculture.example")  # fixed
+    assert redrive.main(["notifications", "--dlq", dlq, "--to", redrive_queue]) == 0
+    assert drained(dlq) == []
+    redriven = drained(redrive_queue)
+    arn = moto_stack.attribute("NotificationsRedriveQueue", "Arn")
+    assert notifications.lambda_handler(sqs_event(redriven, arn), FakeContext()) == {"batchItemFailures": []}
+    assert notifications.lambda_handler(sqs_event(redriven, arn), FakeContext()) == {"batchItemFailures": []}
+    (message,) = sent_messages()  # once, though delivered twice
     assert message["Subject"] == "Vos coordonnées bancaires ont été validées"
+
+
+def test_a_record_that_cannot_even_be_parked_is_reported_for_lambda_to_retry(
+    notifications: Any, moto_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3.client("ses", region_name="eu-west-3").delete_identity(Identity="passculture.example")
+    boto3.client("sqs", region_name="eu-west-3").delete_queue(QueueUrl=queue(moto_stack, "NotificationsDLQ"))
+    failing = stream_record("201", {**ACCOUNT, "status": "ACCEPTED"}, {**ACCOUNT, "status": "PENDING"})
+    event = {"Records": [stream_record("200", {"PK": "OFFERER#o1", "SK": "PROFILE", "entity": "OFFERER"}), failing]}
+    assert notifications.lambda_handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "201"}]}

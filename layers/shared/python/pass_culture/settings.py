@@ -27,6 +27,7 @@ class Settings(BaseModel):
     stock_import_queue_url: str = Field(default="", alias="STOCK_IMPORT_QUEUE_URL")
     daily_jobs_queue_url: str = Field(default="", alias="DAILY_JOBS_QUEUE_URL")
     payouts_queue_url: str = Field(default="", alias="PAYOUTS_QUEUE_URL")
+    notifications_dlq_url: str = Field(default="", alias="NOTIFICATIONS_DLQ_URL")
     # Who pays the venues (the SEPA file's debtor): the pass Culture's account, from the deployment's parameters.
     payouts_debtor_name: str = Field(default="pass Culture", alias="PAYOUTS_DEBTOR_NAME")
     payouts_debtor_iban: str = Field(default="", alias="PAYOUTS_DEBTOR_IBAN")

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from pass_culture.clock import Clock
 from pass_culture.dynamo import ITEM_IS_NEW, ConditionFailed, Table, key
+from pass_culture.notifications.dead_letters import SqsDeadLetters
 from pass_culture.notifications.decide import EmailToSend, emails_for_change
 from pass_culture.notifications.render import render
 
@@ -90,3 +91,10 @@ def build_notification_service() -> NotificationService:
     settings = get_settings()
     table = Table(aws.dynamodb(), settings.table_name)
     return NotificationService(table, SesMailer(aws.client("ses")), settings.sender_email, SystemClock())
+
+
+def build_dead_letters() -> SqsDeadLetters:
+    from pass_culture import aws
+    from pass_culture.settings import get_settings
+
+    return SqsDeadLetters(aws.client("sqs"), get_settings().notifications_dlq_url)
