@@ -4,7 +4,6 @@ Thin: `@allow` says who may call (checked first), Powertools validates, the acco
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,8 +12,8 @@ from pass_culture.accounts.models import BankAccountInput, CreateBeneficiaryInpu
 from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.accounts.service import AccountsService, build_accounts_service
 from pass_culture.http import build_resolver, caller_of
+from pass_culture.observability import API, entry
 
-logger = Logger()
 app = build_resolver(cache(build_ownership_repository))
 MEMBER = offerer_in_path()
 
@@ -91,6 +90,6 @@ def me() -> dict[str, Any]:
     return service().me(caller_of(app))
 
 
-@logger.inject_lambda_context
+@entry(API)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

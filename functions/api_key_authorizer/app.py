@@ -7,16 +7,14 @@ import base64
 import binascii
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture import aws
 from pass_culture.accounts.api_keys import ApiKeyRepository
 from pass_culture.auth import Principal, looks_like_jwt, pro_principal, verify_id_token
 from pass_culture.dynamo import Table
+from pass_culture.observability import API, entry
 from pass_culture.settings import get_settings
-
-logger = Logger()
 
 
 def authenticate(token: str) -> Principal | None:
@@ -69,7 +67,7 @@ def policy(principal: Principal, method_arn: str) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context
+@entry(API)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     scheme, _, token = (headers.get("authorization") or "").partition(" ")

@@ -5,12 +5,8 @@ become USED with validation author AUTO. Use case: pass_culture/daily_jobs/servi
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from pass_culture.daily_jobs.service import DailyJobs, build_daily_jobs
 from pass_culture.jobs import JobEvent, scheduled_job
-
-logger = Logger()
 
 
 @cache
@@ -22,4 +18,4 @@ def auto_validate_bookings(job: JobEvent) -> dict[str, Any]:
     return daily_jobs().auto_validate(job.time)
 
 
-lambda_handler = scheduled_job("auto-validate-bookings", auto_validate_bookings, logger)
+lambda_handler = scheduled_job("auto-validate-bookings", auto_validate_bookings)

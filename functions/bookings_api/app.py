@@ -3,7 +3,6 @@
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,8 +11,8 @@ from pass_culture.bookings.models import BookInput
 from pass_culture.bookings.service import BookingsService, build_bookings_service
 from pass_culture.http import IdempotencyKey, build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
+from pass_culture.observability import API, count, entry
 
-logger = Logger()
 app = build_resolver()
 
 
@@ -26,7 +25,9 @@ def service() -> BookingsService:
 @allow(BENEFICIARY, errors=(404, 409, 422))
 def book(body: BookInput, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     key = valid_idempotency_key(idempotency_key)
-    return service().book_once(caller_of(app), body, key)
+    booking = service().book_once(caller_of(app), body, key)
+    count("BookingsCreated")  # a replay of the same key too: it is a successful answer the client asked for
+    return booking
 
 
 @app.get("/me/bookings")
@@ -38,10 +39,12 @@ def my_bookings(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | N
 @app.post("/bookings/<bookingId>/cancel")
 @allow(BENEFICIARY, errors=(409,))
 def cancel_booking(bookingId: str) -> dict[str, Any]:  # noqa: N803 - the contract's path parameter name
-    return service().cancel(caller_of(app), bookingId)
+    cancelled = service().cancel(caller_of(app), bookingId)
+    count("BookingsCancelled")
+    return cancelled
 
 
-@logger.inject_lambda_context
+@entry(API)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if service().idempotency is not None:
         service().idempotency.config.register_lambda_context(context)  # type: ignore[union-attr]

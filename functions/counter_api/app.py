@@ -4,7 +4,6 @@ the pros' booking tracking and its CSV export (issue #6), the pros' reimbursemen
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,9 +13,9 @@ from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.bookings.tracking import BookingFilters, TrackingService, build_tracking_service
 from pass_culture.counter.service import CounterService, build_counter_service
 from pass_culture.http import build_resolver, caller_of
+from pass_culture.observability import API, count, entry
 from pass_culture.payouts.reimbursements import Reimbursements, build_reimbursements
 
-logger = Logger()
 app = build_resolver(cache(build_ownership_repository))
 NO_CONTENT = Response(status_code=204, body="")
 # The countermark routes: a pro's token or an offerer API key; the token's offerer is checked by the use case, in
@@ -50,6 +49,7 @@ def get_booking_by_token(token: str) -> dict[str, Any]:
 @COUNTER
 def use_booking(token: str) -> Response[str]:
     counter().use(caller_of(app), token)
+    count("BookingsValidated")
     return NO_CONTENT
 
 
@@ -57,6 +57,7 @@ def use_booking(token: str) -> Response[str]:
 @COUNTER
 def keep_booking(token: str) -> Response[str]:
     counter().keep(caller_of(app), token)
+    count("ValidationsUndone")
     return NO_CONTENT
 
 
@@ -64,6 +65,7 @@ def keep_booking(token: str) -> Response[str]:
 @COUNTER
 def cancel_booking_by_venue(token: str) -> Response[str]:
     counter().cancel(caller_of(app), token)
+    count("BookingsCancelled")
     return NO_CONTENT
 
 
@@ -108,6 +110,6 @@ def pro_reimbursed_bookings(payoutId: str, cursor: Cursor = None) -> dict[str, A
     return reimbursements().bookings(payoutId, cursor)
 
 
-@logger.inject_lambda_context
+@entry(API)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -5,7 +5,6 @@ as of its run's time, its figures added to the run's report. A failed chunk is r
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -13,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.daily_jobs.queue import parse_chunk
 from pass_culture.daily_jobs.service import DailyJobs, build_daily_jobs
+from pass_culture.observability import correlate, entry, logger
 
-logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -24,11 +23,12 @@ def daily_jobs() -> DailyJobs:
 
 
 def handle(record: SQSRecord) -> None:
+    correlate(record.message_id)
     chunk = parse_chunk(record.body)
     daily_jobs().handle_chunk(chunk)
     logger.info("chunk done", extra={"job": chunk.job.value, "chunk": chunk.chunk_id, "size": len(chunk.candidates)})
 
 
-@logger.inject_lambda_context
+@entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -5,12 +5,8 @@ reminded 7 days before (books: 5). Use case: pass_culture/daily_jobs/service.py.
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from pass_culture.daily_jobs.service import DailyJobs, build_daily_jobs
 from pass_culture.jobs import JobEvent, scheduled_job
-
-logger = Logger()
 
 
 @cache
@@ -22,4 +18,4 @@ def expire_bookings(job: JobEvent) -> dict[str, Any]:
     return daily_jobs().expire(job.time)
 
 
-lambda_handler = scheduled_job("expire-bookings", expire_bookings, logger)
+lambda_handler = scheduled_job("expire-bookings", expire_bookings)

@@ -8,7 +8,6 @@ records come back through NotificationsRedriveQueue (docs/operations.md), read h
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -18,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pass_culture.clock import SystemClock
 from pass_culture.notifications.dead_letters import DeadLetters, error_kind, parked_record
 from pass_culture.notifications.service import NotificationService, build_dead_letters, build_notification_service
+from pass_culture.observability import correlate, count, entry, logger
 
-logger = Logger()
 stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 redrive_processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -38,9 +37,13 @@ def notify(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     old = (change.old_image if change else None) or {}
     new = (change.new_image if change else None) or {}
+    correlate(
+        str(record.event_id), entity=new.get("entity") or old.get("entity"), item_id=new.get("id") or old.get("id")
+    )
     sent = service().handle_change(str(record.event_id), old, new)
+    count("EmailsSent", sent)
     if sent:
-        logger.info("emails sent", extra={"event_id": record.event_id, "count": sent})
+        logger.info("emails sent", extra={"count": sent})
 
 
 def handle_change(record: DynamoDBRecord) -> None:
@@ -48,6 +51,7 @@ def handle_change(record: DynamoDBRecord) -> None:
         notify(record)
     except Exception as error:  # parked whole; if parking fails too, this raises and Lambda retries the record
         dead_letters().park(record.raw_event, error, SystemClock().now())
+        count("EmailsFailed")
         logger.warning("record parked in the DLQ", extra={"event_id": record.event_id, "reason": error_kind(error)})
 
 
@@ -56,7 +60,7 @@ def handle_parked(record: SQSRecord) -> None:
     notify(DynamoDBRecord(parked_record(record.body)))
 
 
-@logger.inject_lambda_context
+@entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = event.get("Records") or [{}]
     if records[0].get("eventSource") == "aws:sqs":

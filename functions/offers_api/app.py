@@ -3,7 +3,6 @@
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,6 +11,7 @@ from pass_culture.access import ADMIN, PRO, allow, offer_in_path, stock_in_path,
 from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.http import IdempotencyKey, build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
+from pass_culture.observability import API, entry
 from pass_culture.offers.models import (
     CreateOfferInput,
     CreateStockInput,
@@ -21,7 +21,6 @@ from pass_culture.offers.models import (
 )
 from pass_culture.offers.service import OffersService, SearchQuery, build_offers_service
 
-logger = Logger()
 app = build_resolver(cache(build_ownership_repository))
 Limit = Annotated[int, Query(ge=1, le=100)]
 
@@ -101,7 +100,7 @@ def load_catalogue() -> dict[str, Any]:
     return service().load_catalogue(caller_of(app), app.current_event.decoded_body or "")
 
 
-@logger.inject_lambda_context
+@entry(API)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if service().idempotency is not None:
         service().idempotency.config.register_lambda_context(context)  # type: ignore[union-attr]

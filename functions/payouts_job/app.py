@@ -7,14 +7,11 @@ A batch still unfinished 6 hours after it started is reported by the metric `Unf
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from pass_culture.jobs import JobEvent, scheduled_job
+from pass_culture.observability import metrics
 from pass_culture.payouts.batch import PayoutBatches, build_payout_batches
-
-logger = Logger()
-metrics = Metrics(namespace="PassCulture")
 
 
 @cache
@@ -24,9 +21,9 @@ def payout_batches() -> PayoutBatches:
 
 def pay_period(job: JobEvent) -> dict[str, Any]:
     report = payout_batches().run(job.time)
+    # 0 as well as 1: the alarm sees every check run (flushed with the invocation's metrics)
     metrics.add_metric(name="UnfinishedPayoutBatch", unit=MetricUnit.Count, value=1 if report["unfinished"] else 0)
-    metrics.flush_metrics()
     return report
 
 
-lambda_handler = scheduled_job("payouts", pay_period, logger)
+lambda_handler = scheduled_job("payouts", pay_period)

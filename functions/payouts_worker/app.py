@@ -5,16 +5,15 @@ redriven message does nothing twice. A failed step is retried by SQS, then dead-
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.observability import correlate, count, entry, logger
 from pass_culture.payouts.batch import PayoutBatches, build_payout_batches
 from pass_culture.payouts.models import PayoutTask
 
-logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -25,11 +24,15 @@ def payout_batches() -> PayoutBatches:
 
 def handle(record: SQSRecord) -> None:
     task = PayoutTask.model_validate_json(record.body)
+    correlate(
+        record.message_id, period=task.period_start.isoformat(), pricing_point=task.point, offerer_id=task.offerer
+    )
     payout_batches().handle(task)
+    count(f"Payout{task.step.value.title()}Steps")  # PRICE, PAY (once a batch: the payouts), MARK
     logger.info("payout step done", extra={"step": task.step.value, "period": task.period_start.isoformat(),
                                            "point": task.point})  # fmt: skip
 
 
-@logger.inject_lambda_context
+@entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

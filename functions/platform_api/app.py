@@ -4,19 +4,18 @@ reports for the platform team (admin)."""
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.access import ADMIN, allow
 from pass_culture.http import build_resolver
 from pass_culture.jobs import ReportedJob
+from pass_culture.observability import API, entry
 from pass_culture.subcategories import SUBCATEGORIES
 
 if TYPE_CHECKING:
     from pass_culture.daily_jobs.repository import DailyJobsRepository
 
-logger = Logger()
 app = build_resolver()
 
 
@@ -51,6 +50,6 @@ def job_runs(
     return runs(job_runs_repository(), job, limit, cursor)
 
 
-@logger.inject_lambda_context
+@entry(API)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -4,7 +4,6 @@ lines in the provider's format (a pro of the venue, or the offerer's API key), r
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,10 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pass_culture.access import PRO, allow, venue_in_path
 from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.http import build_resolver
+from pass_culture.observability import API, entry
 from pass_culture.stock_import.models import StockProviderInput, StockPushInput
 from pass_culture.stock_import.venues import StockImportVenues, build_stock_import_venues
 
-logger = Logger()
 app = build_resolver(cache(build_ownership_repository))
 VENUE = venue_in_path()
 
@@ -54,6 +53,6 @@ def stock_imports(
     return service().reports(venueId, limit, cursor)
 
 
-@logger.inject_lambda_context
+@entry(API)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -3,13 +3,9 @@ index, never a Scan) and queues one import per venue; the worker imports each on
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from pass_culture.jobs import JobEvent, scheduled_job
 from pass_culture.stock_import.queue import build_import_queue
 from pass_culture.stock_import.service import build_stock_importer
-
-logger = Logger()
 
 
 def import_stocks(job: JobEvent) -> dict[str, Any]:
@@ -17,4 +13,4 @@ def import_stocks(job: JobEvent) -> dict[str, Any]:
     return {"venuesQueued": build_import_queue().send(venues, job.time)}
 
 
-lambda_handler = scheduled_job("stock-import", import_stocks, logger)
+lambda_handler = scheduled_job("stock-import", import_stocks)

@@ -5,18 +5,17 @@ the function's deadline re-queues its venue and the next invocation resumes from
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pass_culture.observability import correlate, count, entry, logger
 from pass_culture.settings import get_settings
 from pass_culture.stock_import.queue import MAX_RECEIVES, ImportQueue, build_import_queue, parse_request
 from pass_culture.stock_import.service import StockImporter, build_stock_importer
 from pass_culture.stock_import.worker import import_venue
 
-logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 SAFETY_MARGIN_MS = 300_000  # a page may take 4 × 60 s with its retries: stop starting pages 5 minutes before the end
 
@@ -33,6 +32,7 @@ def queue() -> ImportQueue:
 
 def handle(record: SQSRecord, context: LambdaContext) -> None:
     request = parse_request(record.body)
+    correlate(record.message_id, venue_id=request.venue_id)
     report = import_venue(
         importer(),
         queue(),
@@ -41,10 +41,11 @@ def handle(record: SQSRecord, context: LambdaContext) -> None:
         last_attempt=int(record.attributes.approximate_receive_count) >= MAX_RECEIVES,
         allow_loopback=get_settings().allow_loopback_providers,
     )
-    logger.info("stock import", extra={"venue_id": request.venue_id, "status": report.get("status")})
+    logger.info("stock import", extra={"status": report.get("status")})
+    count("StockImports")
 
 
-@logger.inject_lambda_context
+@entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=lambda record: handle(record, context), processor=processor, context=context

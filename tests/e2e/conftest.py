@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from infra.local import launcher
-from tests.e2e import iam_grants
+from tests.e2e import iam_grants, log_privacy
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E = Path(__file__).resolve().parent
@@ -77,10 +77,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Every call granted (always), every grant used (when the whole e2e suite ran and passed: a partial run makes
-    fewer calls): a finding fails the run."""
+    """Every call granted and no personal data in any log line (always), every grant used (when the whole e2e suite
+    ran and passed: a partial run makes fewer calls): a finding fails the run."""
     calls = iam_grants.read_calls(LAUNCHED_LOG_DIRS)
-    problems = iam_grants.denied(calls)
+    problems = iam_grants.denied(calls) + log_privacy.leaks(LAUNCHED_LOG_DIRS)
     options = session.config.option
     whole_suite = not options.keyword and not options.markexpr and not options.lf and not options.deselect
     whole_suite = whole_suite and any(
@@ -91,7 +91,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"IAM: the functions' calls and their roles differ ({len(problems)}):", red=True)
+            reporter.write_line(f"the functions' calls, roles and logs ({len(problems)} problems):", red=True)
             for problem in problems:
                 reporter.write_line(f"  {problem}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -39,7 +39,6 @@ def test_bad_job_events_are_refused(event: dict[str, str]) -> None:
 
 
 def test_a_scheduled_job_runs_as_of_its_event_and_reports() -> None:
-    from aws_lambda_powertools import Logger
 
     from pass_culture.jobs import JobEvent, scheduled_job
     from tests.events import FakeContext
@@ -50,7 +49,7 @@ def test_a_scheduled_job_runs_as_of_its_event_and_reports() -> None:
         seen.append(job.clock().now())
         return {"validated": 3}
 
-    handler = scheduled_job("auto-validate-bookings", run, Logger(service="test"))
+    handler = scheduled_job("auto-validate-bookings", run)
     report = handler({"job": "auto-validate-bookings", "time": "2026-11-23T02:00:00Z"}, FakeContext())  # type: ignore[arg-type]
     assert report == {"job": "auto-validate-bookings", "time": "2026-11-23T02:00:00+00:00", "validated": 3}
     assert seen == [datetime(2026, 11, 23, 2, 0, tzinfo=UTC)]

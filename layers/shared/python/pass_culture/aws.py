@@ -13,17 +13,34 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def _config() -> Any:
+# botocore's defaults (60 s to connect, 60 s to read, retried) would let one stuck call outlive the function and API
+# Gateway's 29 s. Here the worst case of a call, every attempt timing out plus standard mode's backoff (at most 1 s,
+# then 2 s), stays under the shortest function Timeout of the template (10 s; tests/unit/test_aws_clients.py):
+# 2 attempts x (1 + 2) s + 1 s = 7 s. S3 carries the payout files (megabytes): longer reads, in 300 s+ functions only.
+TIMEOUTS = {"default": {"connect_timeout": 1, "read_timeout": 2, "total_max_attempts": 2},
+            "s3": {"connect_timeout": 2, "read_timeout": 20, "total_max_attempts": 3}}  # fmt: skip
+
+
+def config_for(service: str) -> Any:
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50)
+    limits = TIMEOUTS.get(service, TIMEOUTS["default"])
+    return Config(
+        connect_timeout=limits["connect_timeout"],
+        read_timeout=limits["read_timeout"],
+        retries={"mode": "standard", "total_max_attempts": limits["total_max_attempts"]},
+        max_pool_connections=50,
+    )
 
 
 @cache
 def client(service: str) -> Any:
     import boto3
 
-    return boto3.client(service, config=_config())  # type: ignore[call-overload]
+    from pass_culture.observability import trace_aws_calls
+
+    trace_aws_calls()  # X-Ray patches botocore now, with the first client, rather than at import
+    return boto3.client(service, config=config_for(service))  # type: ignore[call-overload]
 
 
 def dynamodb() -> DynamoDBClient:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -153,10 +155,25 @@ class Page:
     next_cursor: str | None
 
 
+class Unprocessed(RuntimeError):
+    """DynamoDB kept leaving part of a batch unprocessed (throttled) through every retry."""
+
+
+# Unprocessed items and keys of a batch: retried with exponential backoff and full jitter, as AWS advises (a throttled
+# partition needs time, not an immediate retry): at most 50, 100, 200… ms, 6 retries, about 3 s in all at worst.
+BATCH_RETRIES, BATCH_BACKOFF_SECONDS = 6, 0.05
+
+
 class Table:
-    def __init__(self, client: DynamoDBClient, name: str) -> None:
+    def __init__(self, client: DynamoDBClient, name: str, *, sleep: Any = time.sleep) -> None:
         self._client = client
         self.name = name
+        self._sleep = sleep
+
+    def _backoff(self, attempt: int) -> None:
+        if attempt >= BATCH_RETRIES:
+            raise Unprocessed(f"{self.name}: part of a batch still unprocessed after {BATCH_RETRIES} retries")
+        self._sleep(random.uniform(0, BATCH_BACKOFF_SECONDS * 2**attempt))  # noqa: S311 - jitter, not a secret
 
     # -- reads -------------------------------------------------------------------------------------------------
     def get(self, item_key: Item, *, consistent: bool = False, attributes: Sequence[str] | None = None) -> Item | None:
@@ -177,10 +194,13 @@ class Table:
         found: list[Item] = []
         for start in range(0, len(unique), 100):
             pending: dict[str, Any] = {self.name: {"Keys": [serialize(k) for k in unique[start : start + 100]]}}
-            while pending:
+            for attempt in range(BATCH_RETRIES + 1):
                 answer = self._client.batch_get_item(RequestItems=pending)
                 found.extend(deserialize(raw) for raw in answer.get("Responses", {}).get(self.name, []))
                 pending = dict(answer.get("UnprocessedKeys") or {})
+                if not pending:
+                    break
+                self._backoff(attempt)
         return found
 
     def query_all(self, partition: str, *, index: str | None = None, sort_prefix: str | None = None) -> list[Item]:
@@ -256,9 +276,12 @@ class Table:
             pending: dict[str, Any] = {
                 self.name: [{"PutRequest": {"Item": serialize(item)}} for item in items[start : start + 25]]
             }
-            while pending:
+            for attempt in range(BATCH_RETRIES + 1):
                 answer = self._client.batch_write_item(RequestItems=pending)
                 pending = dict(answer.get("UnprocessedItems") or {})
+                if not pending:
+                    break
+                self._backoff(attempt)
 
     def update(
         self,

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -40,8 +39,7 @@ from pass_culture.access import (
 from pass_culture.errors import BadRequest, DomainError, NotFound, Unauthenticated, UnsupportedMediaType
 from pass_culture.idempotency import KEY_PATTERN
 from pass_culture.identity import parse_groups
-
-logger = Logger()
+from pass_culture.observability import count, logger
 
 JSON = "application/json"
 ERROR_SCHEMA = {
@@ -292,6 +290,8 @@ def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> C
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(error: DomainError) -> Response[str]:
+        if error.status == 429:
+            count("RateLimited")
         response = Response(status_code=error.status, content_type=JSON,
                             body=json.dumps(error.to_body(), ensure_ascii=False))  # fmt: skip
         response.headers.update(error.headers())

@@ -13,9 +13,9 @@ from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from pass_culture.clock import FixedClock
 from pass_culture.errors import BadRequest
+from pass_culture.observability import entry, logger
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
@@ -54,13 +54,13 @@ def report(event: JobEvent, **figures: Any) -> dict[str, Any]:
 JobHandler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
 
 
-def scheduled_job(job: str, run: Callable[[JobEvent], dict[str, Any]], logger: Logger) -> JobHandler:
+def scheduled_job(job: str, run: Callable[[JobEvent], dict[str, Any]]) -> JobHandler:
     """The Lambda handler of a scheduled job: checks the event is this job's, runs it as of the event's time, returns
     its report (what `POST /_local/jobs/{job}` answers). Scheduler invokes it asynchronously: when it raises (a bad
     event too), Lambda retries it (the function's EventInvokeConfig), then sends the event to its on-failure queue
     (JobsFailureQueue, alarmed). Scheduler's own retry policy and dead-letter queue only cover a failed hand-over."""
 
-    @logger.inject_lambda_context(log_event=True)
+    @entry(log_event=True)  # a job's event is its name and its time: nothing personal
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         parsed = parse_job_event(event, expected_job=job)
         logger.info("job started", extra={"job": job, "time": parsed.time.isoformat()})
