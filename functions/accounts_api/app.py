@@ -13,6 +13,9 @@ from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.accounts.service import AccountsService, build_accounts_service
 from pass_culture.http import build_resolver, caller_of
 from pass_culture.observability import API, entry
+from pass_culture.settings import require_at_init
+
+require_at_init("user_pool_id")  # else the init fails (the table too)
 
 app = build_resolver(cache(build_ownership_repository))
 MEMBER = offerer_in_path()

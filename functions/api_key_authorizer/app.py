@@ -14,7 +14,9 @@ from pass_culture.accounts.api_keys import ApiKeyRepository
 from pass_culture.auth import Principal, looks_like_jwt, pro_principal, verify_id_token
 from pass_culture.dynamo import Table
 from pass_culture.observability import API, entry
-from pass_culture.settings import get_settings
+from pass_culture.settings import get_settings, require_at_init
+
+require_at_init("user_pool_id", "user_pool_client_id", "basic_auth_client_id")  # else the init fails (the table too)
 
 
 def authenticate(token: str) -> Principal | None:
@@ -44,13 +46,18 @@ def authenticate_basic(credentials: str) -> Principal | None:
     cognito = aws.client("cognito-idp")
     try:
         answer = cognito.initiate_auth(
-            ClientId=get_settings().user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+            ClientId=get_settings().basic_auth_client_id, AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": email, "PASSWORD": password},
         )  # fmt: skip
     except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
         return None
     token = (answer.get("AuthenticationResult") or {}).get("IdToken")
-    return authenticate(str(token)) if token else None  # a challenge (new password required…): not signed in
+    if not token:  # a challenge (new password required…): not signed in
+        return None
+    claims = verify_id_token(str(token), get_settings(), audience=get_settings().basic_auth_client_id)
+    if claims is None:
+        return None
+    return pro_principal(claims) or Principal(str(claims["sub"]), allowed=False)
 
 
 def policy(principal: Principal, method_arn: str) -> dict[str, Any]:

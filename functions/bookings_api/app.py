@@ -12,6 +12,9 @@ from pass_culture.bookings.service import BookingsService, build_bookings_servic
 from pass_culture.http import IdempotencyKey, build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
 from pass_culture.observability import API, count, entry
+from pass_culture.settings import require_at_init
+
+require_at_init()  # else the init fails (the table too)
 
 app = build_resolver()
 

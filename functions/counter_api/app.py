@@ -15,6 +15,9 @@ from pass_culture.counter.service import CounterService, build_counter_service
 from pass_culture.http import build_resolver, caller_of
 from pass_culture.observability import API, count, entry
 from pass_culture.payouts.reimbursements import Reimbursements, build_reimbursements
+from pass_culture.settings import require_at_init
+
+require_at_init("files_bucket")  # else the init fails (the table too)
 
 app = build_resolver(cache(build_ownership_repository))
 NO_CONTENT = Response(status_code=204, body="")

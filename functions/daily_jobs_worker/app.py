@@ -13,6 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pass_culture.daily_jobs.queue import parse_chunk
 from pass_culture.daily_jobs.service import DailyJobs, build_daily_jobs
 from pass_culture.observability import correlate, entry, logger
+from pass_culture.settings import require_at_init
+
+require_at_init()  # else the init fails (the table too)
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -7,6 +7,9 @@ from typing import Any
 
 from pass_culture.daily_jobs.service import DailyJobs, build_daily_jobs
 from pass_culture.jobs import JobEvent, scheduled_job
+from pass_culture.settings import require_at_init
+
+require_at_init("daily_jobs_queue_url")  # else the init fails (the table too)
 
 
 @cache

@@ -18,6 +18,9 @@ from pass_culture.clock import SystemClock
 from pass_culture.notifications.dead_letters import DeadLetters, error_kind, parked_record
 from pass_culture.notifications.service import NotificationService, build_dead_letters, build_notification_service
 from pass_culture.observability import correlate, count, entry, logger
+from pass_culture.settings import require_at_init
+
+require_at_init("sender_email", "notifications_dlq_url")  # else the init fails (the table too)
 
 stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 redrive_processor = BatchProcessor(event_type=EventType.SQS)

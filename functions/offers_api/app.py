@@ -20,6 +20,9 @@ from pass_culture.offers.models import (
     UpdateStockInput,
 )
 from pass_culture.offers.service import OffersService, SearchQuery, build_offers_service
+from pass_culture.settings import require_at_init
+
+require_at_init("files_bucket")  # else the init fails (the table too)
 
 app = build_resolver(cache(build_ownership_repository))
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -12,6 +12,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pass_culture.jobs import JobEvent, scheduled_job
 from pass_culture.observability import metrics
 from pass_culture.payouts.batch import PayoutBatches, build_payout_batches
+from pass_culture.settings import require_at_init
+
+require_at_init("payouts_queue_url")  # else the init fails (the table too)
 
 
 @cache

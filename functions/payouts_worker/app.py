@@ -13,6 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pass_culture.observability import correlate, count, entry, logger
 from pass_culture.payouts.batch import PayoutBatches, build_payout_batches
 from pass_culture.payouts.models import PayoutTask
+from pass_culture.settings import require_at_init
+
+require_at_init(
+    "payouts_queue_url", "files_bucket", "payouts_debtor_iban", "payouts_debtor_bic"
+)  # else the init fails (the table too)
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -11,7 +11,10 @@ from pass_culture.access import ADMIN, allow
 from pass_culture.http import build_resolver
 from pass_culture.jobs import ReportedJob
 from pass_culture.observability import API, entry
+from pass_culture.settings import require_at_init
 from pass_culture.subcategories import SUBCATEGORIES
+
+require_at_init()  # else the init fails (the table too)
 
 if TYPE_CHECKING:
     from pass_culture.daily_jobs.repository import DailyJobsRepository

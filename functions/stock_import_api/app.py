@@ -12,8 +12,11 @@ from pass_culture.access import PRO, allow, venue_in_path
 from pass_culture.accounts.ownership import build_ownership_repository
 from pass_culture.http import build_resolver
 from pass_culture.observability import API, entry
+from pass_culture.settings import require_at_init
 from pass_culture.stock_import.models import StockProviderInput, StockPushInput
 from pass_culture.stock_import.venues import StockImportVenues, build_stock_import_venues
+
+require_at_init()  # else the init fails (the table too)
 
 app = build_resolver(cache(build_ownership_repository))
 VENUE = venue_in_path()

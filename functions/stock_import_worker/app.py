@@ -11,10 +11,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pass_culture.observability import correlate, count, entry, logger
-from pass_culture.settings import get_settings
+from pass_culture.settings import get_settings, require_at_init
 from pass_culture.stock_import.queue import MAX_RECEIVES, ImportQueue, build_import_queue, parse_request
 from pass_culture.stock_import.service import StockImporter, build_stock_importer
 from pass_culture.stock_import.worker import import_venue
+
+require_at_init("stock_import_queue_url")  # else the init fails (the table too)
 
 processor = BatchProcessor(event_type=EventType.SQS)
 SAFETY_MARGIN_MS = 300_000  # a page may take 4 × 60 s with its retries: stop starting pages 5 minutes before the end

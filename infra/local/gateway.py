@@ -44,6 +44,13 @@ HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "ke
 Response = dict[str, Any]
 
 
+def cors_headers(cors: Mapping[str, Any] | None) -> dict[str, str]:
+    """The preflight's headers from a SAM Api's resolved `Cors` (its values are quoted strings: "'*'")."""
+    names = {"AllowOrigin": "Access-Control-Allow-Origin", "AllowHeaders": "Access-Control-Allow-Headers",
+             "AllowMethods": "Access-Control-Allow-Methods", "MaxAge": "Access-Control-Max-Age"}  # fmt: skip
+    return {header: str((cors or {})[name]).strip("'") for name, header in names.items() if name in (cors or {})}
+
+
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
     return {
         "statusCode": status,
@@ -88,6 +95,7 @@ class LocalApi:
         verify_cognito_token: Callable[[str], dict[str, Any] | None],
         api_key_authorizer: FunctionPool | None,
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        cors: Mapping[str, str] | None = None,
     ) -> None:
         self.targets: dict[tuple[str, str], tuple[ApiRoute, FunctionPool]] = {}
         self.routes: dict[str, dict[str, RouteEntry]] = {}
@@ -101,6 +109,7 @@ class LocalApi:
         self.integration_timeout = integration_timeout
         self._verify_cognito_token = verify_cognito_token
         self._api_key_authorizer = api_key_authorizer
+        self._cors = dict(cors or {})  # the template's Api `Cors`, as the preflight's headers
 
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None, received_at: float
@@ -118,6 +127,9 @@ class LocalApi:
     def dispatch(self, event: dict[str, Any], deadline: float) -> Response:
         context_ = event["requestContext"]
         resource, method = context_["resourcePath"], context_["httpMethod"]
+        if method == "OPTIONS" and self._cors and resource in self.routes and (resource, method) not in self.targets:
+            # API Gateway's own preflight answer (SAM `Cors`): no authorizer, no function
+            return {"statusCode": 200, "headers": dict(self._cors), "multiValueHeaders": {}, "body": ""}
         if (resource, method) not in self.targets:
             allowed = ", ".join(sorted(self.routes.get(resource, {})))
             return gateway_error(405, "METHOD_NOT_ALLOWED", f"Allowed: {allowed}.", {"Allow": allowed})

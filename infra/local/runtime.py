@@ -82,6 +82,9 @@ class FunctionProcess:
         self.function = function
         self._log = log_path.open("ab")
         env = {**environment, "PYTHONPATH": os.pathsep.join([str(ROOT), str(SHARED_LAYER)]), "PYTHONUNBUFFERED": "1"}
+        # What Lambda sets in every execution environment (the code checks its settings at init when it is there)
+        env.update(AWS_LAMBDA_FUNCTION_NAME=function.logical_id, AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE="512", AWS_EXECUTION_ENV="AWS_Lambda_python3.11")  # fmt: skip
         self._process = subprocess.Popen(
             [
                 sys.executable,

@@ -19,7 +19,7 @@ from chalice.local import LocalDevServer, ThreadedHTTPServer
 
 from infra.local.background import AsyncInvoker, Invocable, QueuePoller, Scheduler, StreamPoller, stream_batch_failure
 from infra.local.embedded_aws import ACCOUNT_ID, STACK_NAME, EmbeddedAws, Provisioned, function_environment, provision
-from infra.local.gateway import LocalApi, request_handler_class
+from infra.local.gateway import LocalApi, cors_headers, request_handler_class
 from infra.local.iam import LocalIam, function_grants, read_roles
 from infra.local.local_routes import LocalRoutes
 from infra.local.runtime import FunctionPool
@@ -146,12 +146,16 @@ class LocalStack:
         return self.iam.create_roles(self.aws.client("iam"), self.aws.client("sts"), STACK_NAME, roles)
 
     def _start_gateway(self, declared: list[Function]) -> None:
+        assert self.provisioned is not None
         routes = [(route, self.functions[f.logical_id]) for f in declared for route in f.routes]
         settings = self.auth_settings
         api = LocalApi(
             routes,
             verify_cognito_token=lambda token: verify_id_token(token, settings),
             api_key_authorizer=self.functions.get("ApiKeyAuthorizerFunction"),
+            cors=cors_headers(
+                self.provisioned.resolver.resolve(self.template["Resources"]["RestApi"]["Properties"].get("Cors"))
+            ),
         )
         handler = request_handler_class(api, LocalRoutes(self))
         config = Config.create(lambda_timeout=30)
@@ -285,6 +289,8 @@ class LocalStack:
         return str(next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub"))
 
     def login(self, email: str, password: str) -> str | None:
+        """A portal user's ID token (`/_local/login`). In AWS the portal signs in with SRP (its app client allows
+        nothing else); moto does not check an app client's flows, so this local convenience sends the password."""
         cognito = self.aws.client("cognito-idp")
         try:
             answer = cognito.initiate_auth(

@@ -317,3 +317,27 @@ def test_the_outbox_takes_limit_since_and_to(stack: RunningStack) -> None:
         answer = outbox(**bad)
         assert answer.status_code == 400, bad
         assert answer.json()["code"] == "BAD_REQUEST"
+
+
+def test_the_portals_browser_may_call_the_api_and_only_from_its_origin(stack: RunningStack) -> None:
+    """The preflight is answered by the gateway without an authorizer (SAM `Cors`); the function's answers say which
+    origin may read them (PORTAL_ORIGIN)."""
+    origin = "http://127.0.0.1:3000"  # template.yaml PortalOrigin's default
+    preflight = requests.options(
+        f"{stack.url}/bookings",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"},
+        timeout=10,
+    )  # fmt: skip
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == origin
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    token = stack.login("jeune@passculture.local")
+    answer = requests.get(f"{stack.url}/me/bookings", headers={"Authorization": f"Bearer {token}", "Origin": origin},
+                          timeout=10)  # fmt: skip
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == origin
+    elsewhere = requests.get(f"{stack.url}/me/bookings", timeout=10,
+                             headers={"Authorization": f"Bearer {token}", "Origin": "https://evil.example"})  # fmt: skip
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers

@@ -34,7 +34,7 @@ EXPIRE_INVOKE_CONFIG = """        MaximumRetryAttempts: 2
 MUTATIONS = {
     "unknown-ref": ("TABLE_NAME: !Ref Table\n", "TABLE_NAME: !Ref Tabel\n", "'Tabel' is not one of"),
     "unknown-attribute": ("!GetAtt Table.StreamArn", "!GetAtt Table.Nope", "'Nope' is not one of"),
-    "bad-runtime-in-globals": ("Runtime: python3.12\n", "Runtime: python3.99\n", "'python3.99' is not one of"),
+    "bad-runtime-in-globals": ("Runtime: python3.11\n", "Runtime: python3.99\n", "'python3.99' is not one of"),
     "cron-hour-25": ("cron(0 1 * * ? *)", "cron(0 25 * * ? *)", "cron(0 25 * * ? *): hours '25' is out of range"),
     "cron-4-fields": ("cron(30 0 * * ? *)", "cron(30 0 * *)", "cron(30 0 * *): cron needs 6 fields"),
     "cron-without-?": ("cron(0 3 * * ? *)", "cron(0 3 * * * *)", "cron(0 3 * * * *): one of day-of-month, day-of-week"),
@@ -52,8 +52,8 @@ MUTATIONS = {
         "MaximumRetryAttempts",
     ),
     "log-group-without-retention": (
-        "      RetentionInDays: !If [IsProd, 90, 14]\n",
-        "",
+        '      LogGroupName: !Sub "/aws/lambda/${AWS::StackName}"\n      RetentionInDays: !If [IsProd, 90, 14]\n',
+        '      LogGroupName: !Sub "/aws/lambda/${AWS::StackName}"\n',
         "FunctionsLogGroup keeps its logs forever: set RetentionInDays",
     ),
     "alarm-topic-with-the-aws-managed-key": (

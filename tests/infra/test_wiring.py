@@ -111,3 +111,15 @@ def test_the_local_gateways_401_is_the_templates() -> None:
 
     responses = load_template()["Resources"]["RestApi"]["Properties"]["GatewayResponses"]
     assert json.loads(responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]) == UNAUTHORIZED_BODY
+
+
+def test_the_tests_run_on_the_python_the_template_deploys() -> None:
+    """Lambda runs the Globals' runtime: a test passing on another minor version proves less (`.python-version`
+    makes uv build the venv with it)."""
+    import sys
+
+    runtime = TEMPLATE["Globals"]["Function"]["Runtime"]
+    assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert (ROOT / ".python-version").read_text().strip() == runtime.removeprefix("python")
+    layers = [r["Properties"] for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::Serverless::LayerVersion"]
+    assert all(layer["CompatibleRuntimes"] == [runtime] for layer in layers)

@@ -44,6 +44,7 @@ def authorizer(moto_stack: Any, monkeypatch: pytest.MonkeyPatch, jwks_url: str) 
     monkeypatch.setenv("TABLE_NAME", moto_stack.ref("Table"))
     monkeypatch.setenv("USER_POOL_ID", moto_stack.ref("UserPool"))
     monkeypatch.setenv("USER_POOL_CLIENT_ID", moto_stack.ref("UserPoolClient"))
+    monkeypatch.setenv("BASIC_AUTH_CLIENT_ID", moto_stack.ref("CounterBasicAuthClient"))
     monkeypatch.setenv("COGNITO_JWKS_URL", jwks_url)
     get_settings.cache_clear()
     from functions.api_key_authorizer import app

@@ -56,3 +56,27 @@ def test_a_scheduled_job_runs_as_of_its_event_and_reports() -> None:
     with pytest.raises(BadRequest):
         handler({"job": "payouts", "time": "2026-11-23T02:00:00Z"}, FakeContext())  # type: ignore[arg-type]
     assert len(seen) == 1
+
+
+def test_a_function_missing_a_variable_it_needs_fails_its_init_not_its_first_request() -> None:
+    """In a Lambda execution environment (AWS_LAMBDA_FUNCTION_NAME set, as Lambda and the local runtime do)."""
+    import os
+    import subprocess
+    import sys
+
+    from infra.local.template import ROOT
+
+    base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/shared/python")]),
+            "TABLE_NAME": "table", "AWS_DEFAULT_REGION": "eu-west-3", "AWS_LAMBDA_FUNCTION_NAME": "PayoutsWorkerFunction",
+            "PAYOUTS_QUEUE_URL": "http://q", "FILES_BUCKET": "b", "PAYOUTS_DEBTOR_IBAN": "FR76…", "PAYOUTS_DEBTOR_BIC": "X"}  # fmt: skip
+
+    def init(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", "import functions.payouts_worker.app"]
+        return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60, check=False)
+
+    assert init(base).returncode == 0, init(base).stderr
+    missing = init({k: v for k, v in base.items() if k != "PAYOUTS_DEBTOR_IBAN"})
+    assert missing.returncode != 0
+    assert "SettingsError: missing environment variables: PAYOUTS_DEBTOR_IBAN" in missing.stderr
+    outside_lambda = {k: v for k, v in base.items() if k not in ("PAYOUTS_DEBTOR_IBAN", "AWS_LAMBDA_FUNCTION_NAME")}
+    assert init(outside_lambda).returncode == 0  # a test or a tool importing the module sets what it uses

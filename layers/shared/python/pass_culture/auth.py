@@ -45,8 +45,9 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
-def verify_id_token(token: str, settings: Settings) -> dict[str, Any] | None:
-    """The token's claims when it is a valid ID token of the user pool, else None."""
+def verify_id_token(token: str, settings: Settings, audience: str | None = None) -> dict[str, Any] | None:
+    """The token's claims when it is a valid ID token of the user pool for `audience` (the app client it was issued
+    to: the portal's unless said otherwise), else None."""
     import jwt
 
     try:
@@ -55,7 +56,7 @@ def verify_id_token(token: str, settings: Settings) -> dict[str, Any] | None:
             token,
             signing_key.key,
             algorithms=["RS256"],
-            audience=settings.user_pool_client_id,
+            audience=audience or settings.user_pool_client_id,
             issuer=issuer(settings),
             options={"require": ["exp", "iss", "aud", "sub"]},
         )

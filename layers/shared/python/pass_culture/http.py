@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import typing
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
@@ -90,11 +91,22 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in rest if part != "body")
 
 
+# The headers a browser may send from the pro portal's origin (API Gateway answers the preflight itself, without an
+# authorizer: template.yaml `Cors`; the function adds Access-Control-Allow-Origin to its answers).
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+
+
+def portal_cors() -> CORSConfig | None:
+    """CORS for the portal's origin (PORTAL_ORIGIN, a deployment parameter), none when it is not set."""
+    origin = os.environ.get("PORTAL_ORIGIN", "")
+    return CORSConfig(allow_origin=origin, allow_headers=CORS_HEADERS, max_age=600) if origin else None
+
+
 class ContractResolver(APIGatewayRestResolver):
     """Powertools' REST resolver with the contract's gate in front of its validation (see the module's doc)."""
 
     def __init__(self, directory: Callable[[], OffererDirectory] | None = None) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, cors=portal_cors())
         self._directory = directory or _no_directory
 
     # -- registration: every route declares who may call it ------------------------------------------------------

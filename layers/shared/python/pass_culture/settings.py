@@ -34,6 +34,8 @@ class Settings(BaseModel):
     payouts_debtor_bic: str = Field(default="", alias="PAYOUTS_DEBTOR_BIC")
     user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
+    # The app client with USER_PASSWORD_AUTH, for the countermark API's Basic auth only (the portal's client has SRP)
+    basic_auth_client_id: str = Field(default="", alias="BASIC_AUTH_CLIENT_ID")
     # Set only outside AWS (local stack, tests): where the user pool's public keys are served.
     jwks_url: str = Field(default="", alias="COGNITO_JWKS_URL")
     aws_region: str = Field(default="eu-west-3", alias="AWS_REGION")
@@ -51,6 +53,18 @@ class Settings(BaseModel):
         except ValidationError as error:
             names = ", ".join(str(e["loc"][0]) for e in error.errors())
             raise SettingsError(f"invalid or missing environment variables: {names}") from error
+
+
+def require_at_init(*fields: str) -> None:
+    """Called by a function's module at import, in a Lambda execution environment (AWS's, or the local runtime's, both
+    set AWS_LAMBDA_FUNCTION_NAME): a missing or empty variable the function cannot work without fails its init,
+    visibly at deploy time, rather than its first request. Tests and tools that import the module set what they use."""
+    if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+        return
+    settings = get_settings()
+    missing = [Settings.model_fields[name].alias or name for name in fields if not getattr(settings, name)]
+    if missing:
+        raise SettingsError(f"missing environment variables: {', '.join(missing)}")
 
 
 @cache
