@@ -78,9 +78,15 @@ format: bootstrap
 typecheck: bootstrap
 	$(UV) run --frozen mypy functions layers/shared/python infra tests
 
+# checkov reads the translated template (CloudFormation); its own environment, pinned like the checks'.
+CHECKOV_ENV := --no-project --isolated --quiet --compile-bytecode --with checkov==3.3.30
+
 check-template: bootstrap
 	@$(UV) run --offline $(CHECKS_ENV) python -c "" 2>/dev/null || $(UV) run $(CHECKS_ENV) python -c ""
-	$(UV) run --offline $(CHECKS_ENV) python infra/checks/check_template.py template.yaml
+	@$(UV) run --offline $(CHECKOV_ENV) python -c "" 2>/dev/null || $(UV) run $(CHECKOV_ENV) python -c ""
+	@mkdir -p .local
+	$(UV) run --offline $(CHECKS_ENV) python infra/checks/check_template.py --translated-out=.local/translated.json template.yaml
+	$(UV) run --offline $(CHECKOV_ENV) python infra/checks/checkov_gate.py .local/translated.json
 
 # infra/local/roles.json: each function's role after the SAM translation, which the local stack enforces.
 roles: bootstrap

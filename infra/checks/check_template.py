@@ -266,9 +266,10 @@ def stale_roles(translated: dict[str, Any], roles_file: Path, write: bool) -> li
 
 def main(arguments: list[str]) -> int:
     write_roles = "--write-roles" in arguments
-    paths = [argument for argument in arguments if argument != "--write-roles"]
+    translated_out = next((a.split("=", 1)[1] for a in arguments if a.startswith("--translated-out=")), None)
+    paths = [argument for argument in arguments if not argument.startswith("--")]
     if not paths:
-        print("usage: check_template.py [--write-roles] TEMPLATE [TEMPLATE ...]", file=sys.stderr)
+        print("usage: check_template.py [--write-roles] [--translated-out=FILE] TEMPLATE [...]", file=sys.stderr)
         return 2
     logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)  # "There are unpublished metrics" noise
     failed, types = 0, []
@@ -276,6 +277,8 @@ def main(arguments: list[str]) -> int:
         problems, translated = check(Path(name))
         if Path(name).resolve() == ROOT / "template.yaml" and translated:
             problems += stale_roles(translated, ROLES_FILE, write_roles)
+        if translated_out and translated:  # for checkov, which reads CloudFormation, not SAM
+            Path(translated_out).write_text(json.dumps(translated, indent=1), encoding="utf-8")
         print("".join(f"{name}: {problem}\n" for problem in problems), end="")
         print(f"{name}: FAILED ({len(problems)} problem(s))" if problems else f"{name}: OK")
         failed += bool(problems)
