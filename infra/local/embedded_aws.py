@@ -22,6 +22,9 @@ from infra.local.template import Resolver, UnresolvedReference
 REGION = "eu-west-3"
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "passculture-local"
+# What a CloudFront distribution's DomainName resolves to locally; the stack replaces the URLs built on it with its
+# gateway's /_local/files/ (LocalStack.start)
+LOCAL_DISTRIBUTION_DOMAIN = "cloudfront.local.invalid"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
@@ -149,6 +152,9 @@ def provision(aws: ClientFactory, template: Mapping[str, Any], stack_name: str =
             resolver.attributes[(logical_id, "Arn")] = (
                 f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{stack_name}-{logical_id}"
             )
+        if resource["Type"] == "AWS::CloudFront::Distribution":  # no CloudFront locally: the gateway serves files
+            resolver.refs[logical_id] = f"{stack_name}-{logical_id}"
+            resolver.attributes[(logical_id, "DomainName")] = LOCAL_DISTRIBUTION_DOMAIN
     pending = {name: r for name, r in resources.items() if r["Type"] in creators}
     skipped = {
         name: r["Type"] for name, r in resources.items() if r["Type"] not in creators and name not in resolver.refs

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,15 @@ from chalice.config import Config
 from chalice.local import LocalDevServer, ThreadedHTTPServer
 
 from infra.local.background import AsyncInvoker, Invocable, QueuePoller, Scheduler, StreamPoller, stream_batch_failure
-from infra.local.embedded_aws import ACCOUNT_ID, STACK_NAME, EmbeddedAws, Provisioned, function_environment, provision
+from infra.local.embedded_aws import (
+    ACCOUNT_ID,
+    LOCAL_DISTRIBUTION_DOMAIN,
+    STACK_NAME,
+    EmbeddedAws,
+    Provisioned,
+    function_environment,
+    provision,
+)
 from infra.local.gateway import LocalApi, cors_headers, request_handler_class
 from infra.local.iam import LocalIam, function_grants, read_roles
 from infra.local.local_routes import LocalRoutes
@@ -117,6 +126,10 @@ class LocalStack:
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.port == 0:  # the functions are told the gateway's URL (images) before it listens: choose it now
+            with socket.socket() as probe:
+                probe.bind((self.host, 0))
+                self.port = probe.getsockname()[1]
         self.aws.start()
         self.provisioned = provision(self.aws, self.template)
         settings = self.auth_settings
@@ -126,6 +139,9 @@ class LocalStack:
             environment = function_environment(function.raw_environment, self.provisioned, self.aws)
             environment["COGNITO_JWKS_URL"] = settings.jwks_url
             environment.update(credentials[function.logical_id])  # its own role's, enforced (infra/local/iam.py)
+            for name, value in environment.items():  # CloudFront's URLs: the gateway serves the bucket's files
+                if LOCAL_DISTRIBUTION_DOMAIN in value:
+                    environment[name] = f"{self.url}/_local/files"
             log_path = self.log_dir / f"{function.logical_id}.log"
             self.functions[function.logical_id] = FunctionPool(function, environment, log_path)
         for logical_id, process in self.functions.items():

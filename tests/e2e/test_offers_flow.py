@@ -77,6 +77,10 @@ def test_a_bookshop_publishes_a_book_retries_safely_and_uploads_its_cover(stack:
     assert sent.status_code in (200, 204), sent.text
     stored = requests.get(f"{stack.url}/_local/files/{image.json()['imageKey']}", timeout=10)
     assert stored.content == png
+    # the offer says where browsers read its image (CloudFront in AWS, the gateway here): the bucket stays private
+    image_url = requests.get(f"{stack.url}/offers/{offer_id}", timeout=10).json()["imageUrl"]
+    assert image_url == f"{stack.url}/_local/files/{image.json()['imageKey']}"
+    assert requests.get(image_url, timeout=10).content == png
 
     listing = requests.get(f"{stack.url}/venues/{venue_id}/offers", headers=auth(token), timeout=10).json()["items"]
     assert {item["name"]: item["status"] for item in listing}["1984"] == "SOLD_OUT"  # no stock yet

@@ -23,6 +23,7 @@ class Settings(BaseModel):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
     stage: str = Field(default="dev", alias="STAGE")
     files_bucket: str = Field(default="", alias="FILES_BUCKET")
+    images_base_url: str = Field(default="", alias="IMAGES_BASE_URL")  # CloudFront's, for offers' imageUrl
     sender_email: str = Field(default="", alias="SENDER_EMAIL")
     stock_import_queue_url: str = Field(default="", alias="STOCK_IMPORT_QUEUE_URL")
     daily_jobs_queue_url: str = Field(default="", alias="DAILY_JOBS_QUEUE_URL")

@@ -48,10 +48,13 @@ BATCH_GET_KEYS = 100  # one BatchGetItem round trip
 INTERNAL_FIELDS = ("geohash", "stockIds")
 
 
-def public_offer(offer: Offer, stocks: list[Stock] | None, now: datetime) -> dict[str, Any]:
+def public_offer(
+    offer: Offer, stocks: list[Stock] | None, now: datetime, images: ImageUploads | None = None
+) -> dict[str, Any]:
     answer = offer.to_api()
     for name in INTERNAL_FIELDS:
         answer.pop(name)
+    answer["imageUrl"] = images.url_of(offer.image_key) if images else None
     if stocks is not None:
         answer["stocks"] = [stock_to_api(stock, is_stock_bookable(stock, now)) for stock in stocks]
     return answer
@@ -145,7 +148,7 @@ class OffersService:
             updated_at=now,
         )
         self._repository.create_offer(offer, user_id)
-        return public_offer(offer, [], now)
+        return public_offer(offer, [], now, self._images)
 
     def get_offer(self, offer_id: str) -> dict[str, Any]:
         """Public: ≤ 2 round trips (the offer with its stocks, then its offerer's validation)."""
@@ -158,7 +161,7 @@ class OffersService:
             or offerer.validation_status != ValidationStatus.VALIDATED
         ):
             raise NotFound("No such offer.", code="OFFER_NOT_FOUND")
-        return public_offer(*found, self._clock.now())
+        return public_offer(*found, self._clock.now(), self._images)
 
     def update_offer(self, caller: Caller, offer_id: str, data: UpdateOfferInput) -> dict[str, Any]:
         user_id, offer = self._offer_for_pro(caller, offer_id)
@@ -171,7 +174,7 @@ class OffersService:
         )
         now = self._clock.now()
         updated = self._repository.update_offer(offer, {**changes, "updatedAt": isoformat(now)}, user_id)
-        return public_offer(updated, None, now)
+        return public_offer(updated, None, now, self._images)
 
     def deactivate_offer(self, caller: Caller, offer_id: str) -> None:
         """Deactivating hides the offer from search and booking; its bookings stay as they are."""
@@ -234,7 +237,7 @@ class OffersService:
         items = []
         for offer in offers:
             offer_stocks = [stocks[s] for s in offer.stock_ids if s in stocks]
-            item = public_offer(offer, offer_stocks, now)
+            item = public_offer(offer, offer_stocks, now, self._images)
             item["status"] = offer_status(offer.is_active, offer_stocks, now).value
             items.append(item)
         items.sort(key=lambda item: not item["isFeatured"])  # featured first, then newest (stable sort)
@@ -300,7 +303,7 @@ class OffersService:
                 offerer = offerers.get(offer.offerer_id)
                 bookable = [s for s in (stocks.get(i) for i in offer.stock_ids) if s and is_stock_bookable(s, now)]
                 if offerer and offerer.validation_status == ValidationStatus.VALIDATED and bookable:
-                    items.append(public_offer(offer, bookable, now) | {"distanceKm": round(distance, 2)})
+                    items.append(public_offer(offer, bookable, now, self._images) | {"distanceKm": round(distance, 2)})
                 if len(items) == query.limit:
                     break
         more = position < len(candidates)
@@ -379,6 +382,6 @@ def build_offers_service() -> OffersService:
 
     settings = get_settings()
     table = Table(aws.dynamodb(), settings.table_name)
-    images = ImageUploads(aws.client("s3"), settings.files_bucket)
+    images = ImageUploads(aws.client("s3"), settings.files_bucket, settings.images_base_url)
     idempotency = IdempotentRequests(settings.table_name, aws.dynamodb())
     return OffersService(OffersRepository(table), images, SystemClock(), idempotency)
