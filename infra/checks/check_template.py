@@ -149,6 +149,23 @@ def alarm_topics_cloudwatch_cannot_use(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+def colliding_schedule_names(template: dict[str, Any]) -> list[str]:
+    """SAM names a ScheduleV2 after its function and event (`StockImportJobFunctionDaily`): a second stack in the same
+    account (staging beside prod) would fail to create it. A schedule's name must carry the stack's name."""
+    problems = []
+    for logical_id, resource in mapping(template.get("Resources")).items():
+        for event_id, event in mapping(mapping(mapping(resource).get("Properties")).get("Events")).items():
+            if mapping(event).get("Type") != "ScheduleV2":
+                continue
+            name = mapping(event.get("Properties")).get("Name")
+            if "${AWS::StackName}" not in json.dumps(name):
+                problems.append(
+                    f"[schedule-name] {logical_id}.{event_id} is named without the stack's name: two stacks in one "
+                    f"account would collide (Resources/{logical_id}/Properties/Events/{event_id}/Properties/Name)"
+                )
+    return problems
+
+
 def unwatched(template: dict[str, Any]) -> list[str]:
     """A queue no alarm watches fills up unseen (a DLQ is where failed work waits for a person); a function without
     an Errors and a Throttles alarm fails or refuses calls unseen."""
@@ -221,6 +238,7 @@ def check(path: Path) -> tuple[list[str], dict[str, Any]]:
         return [f"[parse] {m.message} (line {m.linenumber})" for m in parse_errors] or ["[parse] no Resources"], {}
     problems = bad_schedules(template["Resources"]) + unguarded_scheduled_functions(template)
     problems += alarm_topics_cloudwatch_cannot_use(template) + logs_kept_forever(template) + unwatched(template)
+    problems += colliding_schedule_names(template)
     use_dummy_code_locations(template["Resources"])
     translator = Translator(None, Parser(), boto_session=OfflineSession())
     try:  # get_managed_policy_map=dict: a loader returning {}, no IAM call

@@ -61,6 +61,11 @@ MUTATIONS = {
         "KmsMasterKeyId: alias/aws/sns\n",
         "AlarmTopic is encrypted with the AWS-managed key alias/aws/sns: CloudWatch cannot publish to it",
     ),
+    "schedule-named-without-the-stack": (
+        'Name: !Sub "${AWS::StackName}-auto-validate-bookings"',
+        "Name: auto-validate-bookings",
+        "[schedule-name] AutoValidateJobFunction.Daily is named without the stack's name",
+    ),
     "queue-without-alarm": (
         "Value: !GetAtt StockImportQueue.QueueName}]",
         "Value: !GetAtt DailyJobsQueue.QueueName}]",
