@@ -81,6 +81,11 @@ def test_a_bookshop_publishes_a_book_retries_safely_and_uploads_its_cover(stack:
     image_url = requests.get(f"{stack.url}/offers/{offer_id}", timeout=10).json()["imageUrl"]
     assert image_url == f"{stack.url}/_local/files/{image.json()['imageKey']}"
     assert requests.get(image_url, timeout=10).content == png
+    replacing = requests.post(
+        f"{stack.url}/offers/{offer_id}/image", json={"contentType": "image/webp"}, headers=auth(token), timeout=10
+    )
+    assert replacing.status_code == 201
+    assert requests.get(image_url, timeout=10).status_code == 404  # the replaced image is not kept
 
     listing = requests.get(f"{stack.url}/venues/{venue_id}/offers", headers=auth(token), timeout=10).json()["items"]
     assert {item["name"]: item["status"] for item in listing}["1984"] == "SOLD_OUT"  # no stock yet

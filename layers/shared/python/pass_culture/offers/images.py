@@ -25,6 +25,10 @@ class ImageUploads:
         """Where a browser reads the image (None without an image, or where no images URL is configured)."""
         return f"{self._public_base_url}/{key}" if key and self._public_base_url else None
 
+    def delete(self, key: str) -> None:
+        """An image no offer shows any more (versioning keeps it 30 days: the bucket's lifecycle rules)."""
+        self._s3.delete_object(Bucket=self._bucket, Key=key)
+
     def presigned_post(self, key: str, content_type: str) -> dict[str, Any]:
         post: dict[str, Any] = self._s3.generate_presigned_post(
             Bucket=self._bucket,

@@ -185,6 +185,8 @@ class OffersService:
         user_id, offer = self._offer_for_pro(caller, offer_id)
         key = image_key(offer.id, new_id(), data.content_type)
         self._repository.update_offer(offer, {"imageKey": key, "updatedAt": isoformat(self._clock.now())}, user_id)
+        if offer.image_key:  # the image it replaces is referenced by nothing any more: not kept (nor paid for)
+            self._images.delete(offer.image_key)
         return {"imageKey": key, "upload": self._images.presigned_post(key, data.content_type)}
 
     # -- stocks --------------------------------------------------------------------------------------------------
