@@ -11,7 +11,7 @@ from pass_culture.bookings.models import BookInput
 from pass_culture.bookings.service import BookingsService, build_bookings_service
 from pass_culture.http import IdempotencyKey, build_resolver, caller_of
 from pass_culture.idempotency import valid_idempotency_key
-from pass_culture.observability import API, count, entry
+from pass_culture.observability import API, count, entry, logger
 from pass_culture.settings import require_at_init
 
 require_at_init()  # else the init fails (the table too)
@@ -29,6 +29,7 @@ def service() -> BookingsService:
 def book(body: BookInput, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     key = valid_idempotency_key(idempotency_key)
     booking = service().book_once(caller_of(app), body, key)
+    logger.append_keys(booking_id=booking.get("id"))
     count("BookingsCreated")  # a replay of the same key too: it is a successful answer the client asked for
     return booking
 

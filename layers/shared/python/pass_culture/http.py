@@ -361,6 +361,8 @@ def caller_of(app: APIGatewayRestResolver) -> Caller:
     caller = identify(app)
     if caller is None:
         raise Unauthenticated("Authentication required.")
+    # who acts, as keys of the request's log lines: the offerer of an API key, or the user's pseudonymous id
+    logger.append_keys(offerer_id=caller.api_key_offerer_id, api_key_id=caller.api_key_id, user_id=caller.user_id)
     return caller
 
 
