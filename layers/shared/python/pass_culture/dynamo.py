@@ -89,6 +89,11 @@ class ConditionFailed(Exception):
         self.old = old
 
 
+class Throttled(Exception):
+    """DynamoDB refused a transaction for capacity (ThrottlingError on an item), no condition having failed: nothing
+    was written, and the same request may be sent again later (the API answers 503 with Retry-After)."""
+
+
 class TransactionCancelled(Exception):
     def __init__(self, reasons: Sequence[Mapping[str, Any]]) -> None:
         super().__init__(f"transaction cancelled: {[reason.get('Code') for reason in reasons]}")
@@ -321,6 +326,9 @@ class Table:
             self._client.transact_write_items(TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons", [])
+            codes = {reason.get("Code") for reason in reasons}
+            if "ThrottlingError" in codes and "ConditionalCheckFailed" not in codes:
+                raise Throttled(str(error)) from error
             raise TransactionCancelled(reasons) from error
 
     def _transact_item(self, operation: Operation) -> dict[str, Any]:

@@ -106,3 +106,15 @@ class TooManyRequests(DomainError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class Unavailable(DomainError):
+    """AWS refused or did not answer in time, after botocore's retries (throttling, a timeout): nothing was written
+    (a write is one request or one transaction), and the same request may be sent again shortly."""
+
+    status = 503
+    default_code = "SERVICE_UNAVAILABLE"
+    RETRY_AFTER_SECONDS = 1
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.RETRY_AFTER_SECONDS)}

@@ -37,7 +37,7 @@ from pass_culture.access import (
     access_of,
     authorize,
 )
-from pass_culture.errors import BadRequest, DomainError, NotFound, Unauthenticated, UnsupportedMediaType
+from pass_culture.errors import BadRequest, DomainError, NotFound, Unauthenticated, Unavailable, UnsupportedMediaType
 from pass_culture.idempotency import KEY_PATTERN
 from pass_culture.identity import parse_groups
 from pass_culture.observability import count, logger
@@ -321,6 +321,13 @@ def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> C
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[str]:
+        if aws_unavailable(error):  # throttled or timed out after botocore's retries: the client may retry
+            logger.warning("AWS unavailable", extra={"error": type(error).__name__, "code": aws_error_code(error)})
+            count("AwsUnavailable")
+            busy = Unavailable("The service is busy; retry in a moment.")
+            response = error_response(busy.status, busy.code, busy.message)
+            response.headers.update(busy.headers())
+            return response
         # A bug, whatever the input: logged with its traceback, answered without it.
         logger.exception("unexpected error")
         return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")
@@ -354,6 +361,31 @@ def identify(app: APIGatewayRestResolver) -> Caller | None:
             groups=parse_groups(authorizer.get("groups")),
         )
     return None
+
+
+# What AWS answers when it cannot take a request now (DynamoDB, SQS, SES, Cognito alike)
+THROTTLING_CODES = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "Throttling",
+    "TooManyRequestsException", "ServiceUnavailable", "InternalServerError", "InternalFailure",
+    "TransactionInProgressException", "LimitExceededException",
+})  # fmt: skip
+
+
+def aws_error_code(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def aws_unavailable(error: BaseException) -> bool:
+    """Throttled, or AWS unreachable or silent within botocore's timeouts, once its retries are spent."""
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    from pass_culture.dynamo import Throttled
+
+    if isinstance(error, BotocoreConnectionError | ReadTimeoutError | Throttled):
+        return True
+    return aws_error_code(error) in THROTTLING_CODES
 
 
 def caller_of(app: APIGatewayRestResolver) -> Caller:
