@@ -84,3 +84,34 @@ def test_reads_throttled_or_timing_out_are_503_too(world: World) -> None:
         faults.stop()
         assert (answer.status, answer.body["code"], faults.seen) == (503, "SERVICE_UNAVAILABLE", 2), code
     assert world.call("GET", "/me/bookings", claims=young).status == 200
+
+
+def test_a_booking_refused_by_a_concurrent_transaction_can_be_retried(world: World) -> None:
+    """Another transaction held one of the items (TransactionConflict): no rule refused the booking."""
+    stock, young = world.offer("LIVRE_PAPIER", 1200, quantity=3), world.young()
+    reasons = [{"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]
+    faults = Faults("TransactWriteItems", code="TransactionCanceledException", CancellationReasons=reasons)
+    answer = world.book(young, stock)
+    faults.stop()
+    assert (answer.status, answer.body["code"]) == (409, "BOOKING_CONFLICT")  # "please retry", as the contract says
+    assert nothing_written(world, young, stock)
+    assert world.book(young, stock).status == 201
+
+
+def test_what_aws_could_not_take_now_is_told_apart_from_a_bug_or_a_rule() -> None:
+    from botocore.exceptions import ClientError
+
+    from pass_culture.dynamo import Throttled, TransactionCancelled
+    from pass_culture.http import aws_unavailable
+
+    def client_error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "x"}}, "PutItem")
+
+    assert aws_unavailable(client_error("ProvisionedThroughputExceededException"))
+    assert aws_unavailable(Throttled("capacity"))
+    assert aws_unavailable(TransactionCancelled([{"Code": "None"}, {"Code": "TransactionConflict"}]))
+    assert not aws_unavailable(
+        TransactionCancelled([{"Code": "ConditionalCheckFailed"}, {"Code": "TransactionConflict"}])
+    )
+    assert not aws_unavailable(client_error("ValidationException"))
+    assert not aws_unavailable(KeyError("a bug"))

@@ -15,7 +15,7 @@ from pass_culture import dynamo
 from pass_culture.accounts.models import Venue
 from pass_culture.accounts.repository import venue_key
 from pass_culture.clock import FixedClock
-from pass_culture.dynamo import Expression, TransactionCancelled
+from pass_culture.dynamo import Expression, Throttled, TransactionCancelled
 from pass_culture.offers.models import Stock
 from pass_culture.offers.repository import OffersRepository, book_key, stock_key
 from pass_culture.stock_import.models import ImportReport, ImportStatus
@@ -319,7 +319,7 @@ def test_write_conflicts_and_throttling_are_retried_with_backoff(world: World) -
     failures = iter(
         [
             TransactionCancelled([{"Code": "TransactionConflict"}]),
-            TransactionCancelled([{"Code": "None"}, {"Code": "ThrottlingError"}]),
+            Throttled("a transaction cancelled for capacity"),  # what Table.transact raises for ThrottlingError
         ]
     )
 

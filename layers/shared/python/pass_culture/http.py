@@ -381,10 +381,12 @@ def aws_unavailable(error: BaseException) -> bool:
     from botocore.exceptions import ConnectionError as BotocoreConnectionError
     from botocore.exceptions import ReadTimeoutError
 
-    from pass_culture.dynamo import Throttled
+    from pass_culture.dynamo import Throttled, TransactionCancelled
 
     if isinstance(error, BotocoreConnectionError | ReadTimeoutError | Throttled):
         return True
+    if isinstance(error, TransactionCancelled) and error.conflicted() and not error.failed_positions():
+        return True  # another transaction held an item (two counters on one pricing point): nothing was written
     return aws_error_code(error) in THROTTLING_CODES
 
 

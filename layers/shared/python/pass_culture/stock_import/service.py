@@ -21,7 +21,7 @@ from typing import Any
 
 from pass_culture.accounts.models import Venue
 from pass_culture.clock import Clock
-from pass_culture.dynamo import Operation, TransactionCancelled
+from pass_culture.dynamo import Operation, Throttled, TransactionCancelled
 from pass_culture.geo import encode
 from pass_culture.ids import new_id
 from pass_culture.offers.models import BookInfo, Offer, Stock, VenueSnapshot
@@ -280,6 +280,11 @@ class StockImporter:
             operations = [operation for _, _, ops in group for operation in ops]
             try:
                 self._repository.transact(operations)
+            except Throttled:  # cancelled for capacity: nothing written, the same group again after a wait
+                if attempt + 1 >= MAX_ATTEMPTS:
+                    raise
+                attempt = self._backoff(attempt)
+                continue
             except TransactionCancelled as cancelled:
                 failed = set(cancelled.failed_positions())
                 if failed:
