@@ -88,3 +88,29 @@ def test_the_e2e_log_check_finds_what_slipped_through(tmp_path: Any) -> None:
     found = log_privacy.leaks([tmp_path])
     assert [line.split(": ")[1].split(" ")[0] for line in found] == ["name", "email"]
     assert all(line.startswith("BookingsApiFunction.log:2:") for line in found)
+
+
+def test_the_xray_sdk_is_not_loaded_at_a_functions_init() -> None:
+    """aws_xray_sdk costs ~230 ms to import: it comes with the first AWS client (or never, where tracing is off)."""
+    import os
+    import subprocess
+    import sys
+
+    from infra.local.template import ROOT
+
+    probe = (
+        "import sys, functions.bookings_api.app\n"
+        "print('aws_xray_sdk' in sys.modules)\n"
+        "from pass_culture import aws; aws.client('dynamodb')\n"
+        "print('aws_xray_sdk' in sys.modules)\n"
+    )
+    base = {"PATH": os.environ.get("PATH", ""), "TABLE_NAME": "table", "AWS_DEFAULT_REGION": "eu-west-3",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/shared/python")])}  # fmt: skip
+
+    def loaded(environment: dict[str, str]) -> list[str]:
+        run = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.split()
+
+    assert loaded(base) == ["False", "True"]  # at init: no; with the first client: yes (tracing on, as in AWS)
+    assert loaded({**base, "POWERTOOLS_TRACE_DISABLED": "true"}) == ["False", "False"]

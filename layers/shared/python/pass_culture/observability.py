@@ -9,19 +9,22 @@
   recipients). A test reads every log line the e2e run wrote and fails on any of them.
 - Metrics: CloudWatch EMF, namespace `PassCulture`, one dimension `service`; `count(name)` anywhere, flushed at the end
   of each invocation by `entry`.
-- Tracer: X-Ray. botocore is patched when the first AWS client is built (`pass_culture.aws`), not at import: the import
-  of aws_xray_sdk then lands in the first request that calls AWS, and not at all where tracing is off (locally).
+- Tracer: X-Ray. Lambda's active tracing records every invocation; the SDK (aws_xray_sdk, ~230 ms to import with the
+  botocore session it builds) is loaded when the first AWS client is built (`pass_culture.aws`) and patches botocore
+  then, so each AWS call is a subsegment. Never at import: a function's init stays within its budget, and where tracing
+  is off (locally, POWERTOOLS_TRACE_DISABLED) the SDK is not loaded at all.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -93,16 +96,18 @@ logger = Logger()
 metrics = Metrics(namespace=NAMESPACE)
 # An invocation that counted nothing (a look-up, a health check) writes no metrics: not a thing to warn about.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-tracer = Tracer(auto_patch=False)
 install_redaction()
 _patched: list[bool] = []
 
 
 def trace_aws_calls() -> None:
-    """Patches botocore for X-Ray, once, when the first AWS client is built (a no-op when tracing is disabled)."""
-    if not _patched:
-        _patched.append(True)
-        tracer.patch(["botocore"])
+    """Loads X-Ray's SDK and patches botocore, once, with the first AWS client; nothing where tracing is off."""
+    if _patched or os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true"):
+        return
+    _patched.append(True)
+    from aws_lambda_powertools import Tracer
+
+    Tracer(auto_patch=False).patch(["botocore"])
 
 
 def count(name: str, value: int = 1) -> None:
@@ -122,11 +127,10 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 def entry(correlation_id_path: str | None = None, *, log_event: bool = False) -> Callable[[Handler], Handler]:
     """A Lambda handler, observed: its lines carry the context and the correlation id, its metrics are flushed at
-    the end of the invocation (none written when there are none), its run is an X-Ray segment."""
+    the end of the invocation (none written when there are none). Its trace is Lambda's (active tracing)."""
 
     def wrap(handler: Handler) -> Handler:
-        traced = tracer.capture_lambda_handler(handler, capture_response=False)
-        measured = metrics.log_metrics(traced, raise_on_empty_metrics=False)
+        measured = metrics.log_metrics(handler, raise_on_empty_metrics=False)
         observed: Handler = logger.inject_lambda_context(
             measured, correlation_id_path=correlation_id_path, log_event=log_event, clear_state=True
         )
