@@ -134,3 +134,31 @@ def test_a_record_that_cannot_even_be_parked_is_reported_for_lambda_to_retry(
     failing = stream_record("201", {**ACCOUNT, "status": "ACCEPTED"}, {**ACCOUNT, "status": "PENDING"})
     event = {"Records": [stream_record("200", {"PK": "OFFERER#o1", "SK": "PROFILE", "entity": "OFFERER"}), failing]}
     assert notifications.lambda_handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "201"}]}
+
+
+class Killed(BaseException):
+    """The execution environment dying (a timeout, an out-of-memory): not an error the batch processor can catch."""
+
+
+def test_a_function_killed_mid_batch_loses_no_email_and_doubles_none(notifications: Any) -> None:
+    """Lambda retries the whole stream batch after a crash; what was sent before is recognised (its NOTIFIED# record)
+    and not sent again, what was not is sent. (The one window left: a kill after SES accepted an email and before its
+    record is written — one call wide — would send that email twice on the retry: SES takes no idempotency key.)"""
+    people = [{**BENEFICIARY, "PK": f"USER#u{n}", "id": f"u{n}", "email": f"young{n}@example.org"} for n in range(4)]
+    event = {"Records": [stream_record(str(300 + n), person) for n, person in enumerate(people)]}
+    mailer = notifications.service()._mailer
+    real_send, sends = mailer.send, []
+
+    def dying_on_the_third(message: Any) -> None:
+        sends.append(message["To"])
+        if len(sends) == 3:
+            raise Killed
+        real_send(message)
+
+    mailer.send = dying_on_the_third
+    with pytest.raises(Killed):
+        notifications.lambda_handler(event, FakeContext())
+    assert sorted(m["To"] for m in sent_messages()) == ["young0@example.org", "young1@example.org"]
+    mailer.send = real_send
+    assert notifications.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}  # Lambda's retry
+    assert sorted(m["To"] for m in sent_messages()) == [f"young{n}@example.org" for n in range(4)]  # each once
