@@ -146,7 +146,7 @@ def world() -> dict[str, Any]:
         phone="0612345678", postal_code="75011"))  # fmt: skip
     key = accounts.create_api_key(pro, offerer.id)
     return {"offer_id": book["id"], "stock_id": stock["id"], "young": young["id"], "offerer_id": offerer.id,
-            "api_key_id": key.id}  # fmt: skip
+            "api_key_id": key.id, "api_key": key.api_key, "venue_id": venue.id}  # fmt: skip
 
 
 def operations(state: dict[str, Any], booked: dict[str, str]) -> list[Operation]:
