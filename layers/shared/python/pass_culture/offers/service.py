@@ -8,6 +8,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pass_culture.access import Caller
@@ -46,6 +47,13 @@ MAX_RADIUS_KM = 100
 MAX_SEARCH_CHUNKS = 4  # BatchGetItem chunks (stocks and offerers of the candidates) one search request may read
 BATCH_GET_KEYS = 100  # one BatchGetItem round trip
 INTERNAL_FIELDS = ("geohash", "stockIds")
+
+
+@cache
+def _cell_queries() -> ThreadPoolExecutor:
+    """The search's Queries run side by side on threads kept for the life of the execution environment: starting a
+    pool per request cost more than the rest of the search's own work (infra/bench/handlers.py)."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="cell-query")
 
 
 def public_offer(
@@ -275,8 +283,8 @@ class OffersService:
             cells = covering_cells(query.lat, query.lon, query.radius_km)
         except AreaTooLarge as too_large:
             raise _area_too_large(too_large.max_radius_km) from None
-        with ThreadPoolExecutor(max_workers=min(8, len(cells) or 1)) as pool:
-            found = {offer.id: offer for offers in pool.map(self._repository.offers_in_cell, cells) for offer in offers}
+        cell_offers = _cell_queries().map(self._repository.offers_in_cell, cells)
+        found = {offer.id: offer for offers in cell_offers for offer in offers}
         needle = folded(query.q) if query.q else None
         candidates = []
         for offer in found.values():
