@@ -265,6 +265,9 @@ class LocalIam:
         self.calls_file = calls_file
         self.function_by_key: dict[str, str] = {}
         self._write_lock = threading.Lock()
+        # one handle for the stack's life, a line at a time (readers see whole lines; a file open per call cost more
+        # than the check itself)
+        self._calls = calls_file.open("a", encoding="utf-8", buffering=1) if calls_file else None
 
     def create_roles(self, iam: Any, sts: Any, stack_name: str, roles: Mapping[str, Any]) -> dict[str, dict[str, str]]:
         """Creates each function's role (its statements as inline policies) and assumes it: the credentials."""
@@ -312,10 +315,10 @@ class LocalIam:
         return denied
 
     def _record(self, decision: Decision) -> None:
-        if self.calls_file is None:
+        if self._calls is None:
             return
-        with self._write_lock, self.calls_file.open("a", encoding="utf-8") as calls:
-            calls.write(json.dumps(asdict(decision)) + "\n")
+        with self._write_lock:
+            self._calls.write(json.dumps(asdict(decision)) + "\n")
 
     def install(self, account: str) -> None:
         """Puts this check in front of every action moto answers (its authorisation hook)."""
