@@ -16,13 +16,14 @@ export UV
 # After the first download they run from uv's cache, offline.
 CHECKS_ENV := --no-project --isolated --quiet --compile-bytecode --with-requirements infra/checks/requirements.txt
 
-.PHONY: help bootstrap run test lint format typecheck check-template roles unit integration e2e bench requirements load-catalogue fuzz
+.PHONY: help bootstrap run test lint format typecheck check-template roles unit integration e2e bench requirements load-catalogue fuzz load
 
 help:
 	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
 	@echo "make test   - lint, types, template checks, unit + integration + e2e tests"
-	@echo "make bench  - cold starts, CSV export of 10 000 bookings, search work per point, stock import, daily jobs, payouts"
+	@echo "make bench  - cold starts, first answers, handler overhead, throughput, export, search, stock import, daily jobs, payouts, peak"
 	@echo "make load-catalogue FILE=books.csv - load a book catalogue into the running local stack"
+	@echo "make load   - load test through the local gateway (USERS=200 DURATION=60 s), invariants, docs/benchmarks.md"
 
 # Installs uv when missing, quietly: with pip into .local/bootstrap (`pip --target`), else in a private venv there
 # (`python3 -m venv`, which brings its own pip); if neither works, one message saying what to install, and exit 1.
@@ -112,6 +113,10 @@ load-catalogue: bootstrap
 	@test -n "$(FILE)" || (echo "usage: make load-catalogue FILE=books.csv [PORT=3000]" && exit 2)
 	$(UV) run --frozen python -m infra.local.load_catalogue "$(FILE)" --url http://127.0.0.1:$(PORT)
 
+# A load test on loopback through the local gateway (locust, headless), then the invariants from the table (infra/load).
+load: bootstrap
+	$(UV) run --frozen python -m infra.load --users $(or $(USERS),200) --duration $(or $(DURATION),60)
+
 bench: bootstrap
 	$(UV) run --frozen python -m infra.bench.cold_start
 	$(UV) run --frozen python -m infra.bench.export
@@ -119,6 +124,10 @@ bench: bootstrap
 	$(UV) run --frozen python -m infra.bench.stock_import
 	$(UV) run --frozen python -m infra.bench.daily_jobs
 	$(UV) run --frozen python -m infra.bench.payouts
+	$(UV) run --frozen python -m infra.bench.handlers
+	$(UV) run --frozen python -m infra.bench.first_answer
+	$(UV) run --frozen python -m infra.bench.throughput
+	$(UV) run --frozen python -m infra.bench.peak_simulation
 
 # The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
 requirements: bootstrap

@@ -115,3 +115,6 @@ def test_what_aws_could_not_take_now_is_told_apart_from_a_bug_or_a_rule() -> Non
     )
     assert not aws_unavailable(client_error("ValidationException"))
     assert not aws_unavailable(KeyError("a bug"))
+    wrapped = RuntimeError("Failed to save in progress record to idempotency store")  # Powertools' idempotency
+    wrapped.__cause__ = client_error("ThrottlingException")  # wraps the botocore error in its own (`make load`)
+    assert aws_unavailable(wrapped)

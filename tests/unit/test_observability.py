@@ -114,3 +114,22 @@ def test_the_xray_sdk_is_not_loaded_at_a_functions_init() -> None:
 
     assert loaded(base) == ["False", "True"]  # at init: no; with the first client: yes (tracing on, as in AWS)
     assert loaded({**base, "POWERTOOLS_TRACE_DISABLED": "true"}) == ["False", "False"]
+
+
+def test_an_unexpected_error_keeps_its_traceback_redacted() -> None:
+    import io
+
+    from pass_culture.observability import logger
+
+    written = io.StringIO()
+    previous = logger.registered_handler.setStream(written)  # type: ignore[attr-defined]
+    try:
+        try:
+            raise ValueError("refused for jeanne@example.org")
+        except ValueError:
+            logger.exception("unexpected error")
+    finally:
+        logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+    line = json.loads(written.getvalue().strip().splitlines()[-1])
+    assert "Traceback" in line["exception"] and "ValueError: refused for [email]" in line["exception"]
+    assert "jeanne@example.org" not in written.getvalue()

@@ -21,10 +21,19 @@ TIMEOUTS = {"default": {"connect_timeout": 1, "read_timeout": 2, "total_max_atte
             "s3": {"connect_timeout": 2, "read_timeout": 20, "total_max_attempts": 3}}  # fmt: skip
 
 
+# The local stack's embedded AWS answers one request at a time: under load a call waits its turn for seconds, which
+# AWS never makes it do. There (AWS_ENDPOINT_URL set), reads may wait; the attempts stay as in AWS.
+LOCAL_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 60}
+
+
 def config_for(service: str) -> Any:
+    import os
+
     from botocore.config import Config
 
     limits = TIMEOUTS.get(service, TIMEOUTS["default"])
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        limits = {**limits, **LOCAL_TIMEOUTS}
     return Config(
         connect_timeout=limits["connect_timeout"],
         read_timeout=limits["read_timeout"],

@@ -377,7 +377,17 @@ def aws_error_code(error: BaseException) -> str:
 
 
 def aws_unavailable(error: BaseException) -> bool:
-    """Throttled, or AWS unreachable or silent within botocore's timeouts, once its retries are spent."""
+    """Throttled, or AWS unreachable or silent within botocore's timeouts, once its retries are spent — also when a
+    library wrapped it (Powertools' idempotency raises its persistence error from the botocore one)."""
+    seen = 0
+    while error is not None and seen < 5:
+        if _aws_unavailable(error):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1  # type: ignore[assignment]
+    return False
+
+
+def _aws_unavailable(error: BaseException) -> bool:
     from botocore.exceptions import ConnectionError as BotocoreConnectionError
     from botocore.exceptions import ReadTimeoutError
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "PassCulture"
@@ -69,8 +70,8 @@ class RedactPersonalData(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info and record.exc_info[1] is not None:
+            # kept for formatters that format it themselves (RedactingFormatter); the others write exc_text
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         for name, value in list(vars(record).items()):
@@ -92,7 +93,14 @@ def install_redaction() -> None:
                 handler.addFilter(REDACTION)
 
 
-logger = Logger()
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON lines, the exception and its traceback formatted from the record's exc_info and redacted."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return redact(super().formatException(ei))
+
+
+logger = Logger(logger_formatter=RedactingFormatter(serialize_stacktrace=False))  # the redacted traceback only
 metrics = Metrics(namespace=NAMESPACE)
 # An invocation that counted nothing (a look-up, a health check) writes no metrics: not a thing to warn about.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
