@@ -76,6 +76,17 @@ def unauthorized() -> Response:
     return json_response(401, UNAUTHORIZED_BODY)
 
 
+# What API Gateway answers when the Lambda authorizer fails otherwise than "Unauthorized" (template.yaml
+# GatewayResponses AUTHORIZER_FAILURE): its store or Cognito unavailable, the caller may retry.
+AUTHORIZER_FAILURE_BODY = {
+    "code": "SERVICE_UNAVAILABLE", "message": "The service is busy; retry in a moment.", "details": [],
+}  # fmt: skip
+
+
+def authorizer_failed() -> Response:
+    return json_response(503, AUTHORIZER_FAILURE_BODY, {"Retry-After": "1"})
+
+
 def integration_failed() -> Response:
     """API Gateway's answer when the Lambda integration fails (error, timeout, malformed answer)."""
     return json_response(502, {"message": "Internal server error"})
@@ -168,8 +179,8 @@ class LocalApi:
             return unauthorized()
         try:
             policy = self._api_key_authorizer.invoke(authorizer_event(event), deadline=deadline)
-        except FunctionError:
-            return unauthorized()
+        except FunctionError as error:  # as API Gateway: "Unauthorized" is a 401, any other failure is not
+            return unauthorized() if error.message == "Unauthorized" else authorizer_failed()
         statements = policy.get("policyDocument", {}).get("Statement", []) if isinstance(policy, dict) else []
         if not statements or any(statement.get("Effect") != "Allow" for statement in statements):
             return gateway_error(403, "FORBIDDEN", "Access denied.")

@@ -106,11 +106,14 @@ def test_api_functions_time_out_before_api_gateway_does(function: Function) -> N
 def test_the_local_gateways_401_is_the_templates() -> None:
     import json
 
-    from infra.local.gateway import UNAUTHORIZED_BODY
+    from infra.local.gateway import AUTHORIZER_FAILURE_BODY, UNAUTHORIZED_BODY
     from infra.local.template import load_template
 
     responses = load_template()["Resources"]["RestApi"]["Properties"]["GatewayResponses"]
     assert json.loads(responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]) == UNAUTHORIZED_BODY
+    failure = responses["AUTHORIZER_FAILURE"]
+    assert json.loads(failure["ResponseTemplates"]["application/json"]) == AUTHORIZER_FAILURE_BODY
+    assert failure["StatusCode"] == 503 and failure["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
 
 
 def test_the_tests_run_on_the_python_the_template_deploys() -> None:

@@ -269,3 +269,23 @@ def test_a_real_functions_204_and_multi_value_headers(
     status, headers, body, _ = slow_gateway("status=200")
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Seen"] == "a|b"  # two lines
+
+
+@pytest.mark.parametrize(("message", "status", "code"), [("Unauthorized", 401, "UNAUTHENTICATED"),
+                                                         ("Table throttled", 503, "SERVICE_UNAVAILABLE")])  # fmt: skip
+def test_an_authorizer_failure_answers_as_api_gateway_does(message: str, status: int, code: str) -> None:
+    """ "Unauthorized" from the Lambda authorizer is a 401; any other failure is API Gateway's AUTHORIZER_FAILURE
+    (template.yaml: 503 with Retry-After), never a 401 that would send the venue's software to re-authenticate."""
+    import time
+
+    def refuse(event: dict[str, Any], deadline: float | None) -> Any:
+        raise FunctionError({"type": "PermissionError", "message": message})
+
+    route = ApiRoute(path="/v2/bookings/token/{token}", method="GET", authorizer="ApiKeyAuthorizer")
+    function: Any = FakeFunction({"statusCode": 200, "body": "{}"})
+    authorizer: Any = FakeFunction(refuse)
+    api = LocalApi([(route, function)], verify_cognito_token=lambda token: None, api_key_authorizer=authorizer)
+    answer = api.handle("GET", "/v2/bookings/token/ABCDEF", {"Authorization": "Bearer pck_x"}, None, time.monotonic())
+    assert answer["statusCode"] == status
+    assert json.loads(answer["body"])["code"] == code
+    assert (answer["headers"].get("Retry-After") == "1") == (status == 503)
