@@ -86,36 +86,8 @@ def store_in_moto(table: Any, item: dict[str, Any]) -> None:
     table.items[stored.hash_key][stored.range_key] = stored
 
 
-# Answers whose body is items: moto's generic response serializer walks botocore's model for every attribute value
-# (about 60 % of a payout batch's time in moto), where the items already have the wire's shape.
-ITEM_ANSWERS = frozenset(
-    {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems",
-     "TransactGetItems", "BatchWriteItem"}
-)  # fmt: skip
-
-
 def plain_dynamodb_answers() -> None:
-    """moto's DynamoDB answers written as DynamoDB writes them, JSON of the items as they are (binary values in
-    base64), for the operations that answer items; the others keep moto's serializer. A moto artefact, in the
-    benchmarks only: what the answers say does not change, only moto's cost of saying it."""
-    import base64
-    import json
+    """moto's DynamoDB item answers as plain JSON (infra/local/moto_answers.py; the local stack installs it too)."""
+    from infra.local import moto_answers
 
-    from moto.dynamodb.responses import DynamoResult
-
-    original = DynamoResult.execute_result
-    if getattr(original, "_plain", False):
-        return
-
-    def wire(value: Any) -> Any:
-        if isinstance(value, bytes):
-            return base64.b64encode(value).decode()
-        raise TypeError(f"not JSON: {type(value).__name__}")
-
-    def execute_result(result: Any, context: Any) -> Any:
-        if context.operation_model.name not in ITEM_ANSWERS:
-            return original(result, context)
-        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(result.result, default=wire)
-
-    execute_result._plain = True  # type: ignore[attr-defined]
-    DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+    moto_answers.install()

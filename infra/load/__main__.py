@@ -1,7 +1,6 @@
 """`make load` (`python -m infra.load --users 200 --duration 60`): a load test on loopback through the local gateway.
 
-1. starts the local stack on a free port, without its small seed: `python -m infra.local` with moto's DynamoDB
-   answers written plainly (infra/load/plain_stack.py; `--moto-serializer`: exactly as `make run` runs it);
+1. starts the local stack on a free port, without its small seed: `python -m infra.local`, as `make run` runs it;
 2. seeds realistic data through its embedded AWS with the domain's services (infra/load/seed.py);
 3. runs locust headless in its own process, bounded in time and users (infra/load/locustfile.py);
 4. waits for the stream to drain (the booking emails), then checks the invariants from the table and the outbox
@@ -21,11 +20,9 @@ import math
 import os
 import platform
 import random
-import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -50,27 +47,9 @@ Figures measured on this project's machines, with the command that produced each
 OPERATIONS = ("search", "offer", "book", "cancel", "counter lookup", "validation")
 
 
-def launch(log_dir: Path, *, plain_answers: bool) -> launcher.LaunchedStack:
-    """The local stack on a free port, without its small seed: `python -m infra.local` (what `make run` runs), or
-    the same with moto's plain DynamoDB answers (infra/load/plain_stack.py)."""
-    if not plain_answers:
-        return launcher.launch(log_dir, "--no-seed")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    command = [sys.executable, "-m", "infra.load.plain_stack", "--port", "0", "--log-dir", str(log_dir), "--no-seed"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:  # the banner, then a thread keeps reading (the pipe must not fill up)
-        output.append(line)
-        if launcher.BANNER_END in line:
-            break
-    threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True).start()
-    text = "".join(output)
-    url, aws = re.search(r"ready on (http://\S+)", text), re.search(r"embedded AWS: (http://\S+)", text)
-    if url is None or aws is None:
-        process.kill()
-        raise RuntimeError("the local stack did not get ready:\n" + text)
-    return launcher.LaunchedStack(process, url.group(1), aws.group(1), output)
+def launch(log_dir: Path) -> launcher.LaunchedStack:
+    """The local stack on a free port, without its small seed: `python -m infra.local` (what `make run` runs)."""
+    return launcher.launch(log_dir, "--no-seed")
 
 
 def scan(endpoint: str) -> list[dict[str, Any]]:
@@ -239,14 +218,10 @@ def report(
     full = (
         f"python -m infra.load --users {arguments.users} --duration {arguments.duration}"
         f" --spawn-rate {arguments.spawn_rate:g} --think {arguments.think}"
-        + (" --moto-serializer" if arguments.moto_serializer else "")
     )
     moto = (
-        "moto's own DynamoDB answer serializer, exactly as `make run`"
-        if arguments.moto_serializer
-        else "moto's DynamoDB answers written plainly (infra/load/plain_stack.py: its generic serializer was two"
-        " thirds of the embedded AWS's busy time under load; `--moto-serializer` measures the stack exactly as"
-        " `make run` runs it)"
+        "moto's DynamoDB item answers written as plain JSON, as `make run` does (infra/local/moto_answers.py: its"
+        " generic serializer was two thirds of the embedded AWS's busy time under load)"
     )
     lines = [
         SECTION,
@@ -317,11 +292,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--beneficiaries", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument(
-        "--moto-serializer",
-        action="store_true",
-        help="the stack exactly as `make run` runs it: moto's own DynamoDB answer serializer (see plain_stack.py)",
-    )
     parser.add_argument("--no-write", action="store_true", help="print the report only")
     arguments = parser.parse_args(argv)
     sizes = Sizes(
@@ -332,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="load-"))
     started = time.monotonic()
     print(f"starting the local stack (logs: {work / 'logs'})", flush=True)
-    stack = launch(work / "logs", plain_answers=not arguments.moto_serializer)
+    stack = launch(work / "logs")
     try:
         print(f"  ready on {stack.url}; seeding", flush=True)
         seeded = seed(stack.url, stack.aws_endpoint, sizes, random.Random(arguments.seed))  # noqa: S311

@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infra.local import moto_indexes, moto_transactions
+from infra.local import moto_answers, moto_indexes, moto_transactions
 from infra.local.outbox import Outbox
 from infra.local.template import Resolver, UnresolvedReference
 
@@ -125,6 +125,7 @@ def provision(aws: ClientFactory, template: Mapping[str, Any], stack_name: str =
     """Creates every resource of the template that has a local counterpart, in dependency order."""
     moto_transactions.install()  # transactions at AWS's cost (see the module)
     moto_indexes.install()  # GSI queries at AWS's cost: the partition, not the table (see the module)
+    moto_answers.install()  # item answers as plain JSON: moto's serializer was most of its time (see the module)
     resolver = Resolver(
         template,
         pseudo={
