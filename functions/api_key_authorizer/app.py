@@ -41,7 +41,9 @@ def authenticate_basic(credentials: str) -> Principal | None:
         email, separator, password = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    if not separator or not email or not password:
+    # Cognito refuses a username past 128 characters or a password past 256 with InvalidParameterException: not a
+    # sign-in to attempt, and never the 503 an authorizer's failure is
+    if not separator or not 0 < len(email) <= 128 or not 0 < len(password) <= 256:
         return None
     cognito = aws.client("cognito-idp")
     try:
@@ -49,7 +51,11 @@ def authenticate_basic(credentials: str) -> Principal | None:
             ClientId=get_settings().basic_auth_client_id, AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": email, "PASSWORD": password},
         )  # fmt: skip
-    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+    except (
+        cognito.exceptions.NotAuthorizedException,
+        cognito.exceptions.UserNotFoundException,
+        cognito.exceptions.InvalidParameterException,  # a malformed username: nobody signs in with it
+    ):
         return None
     token = (answer.get("AuthenticationResult") or {}).get("IdToken")
     if not token:  # a challenge (new password required…): not signed in

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.request import urlopen
 
 if TYPE_CHECKING:
+    from infra.local.embedded_aws import Provisioned
     from pass_culture.dynamo import Table
 
 # moto's server, with the local stack's transactions when `patched` (infra/local/moto_transactions.py).
@@ -52,20 +53,28 @@ def moto_server(*, patched: bool) -> Iterator[str]:
         server.terminate()
 
 
-def template_table() -> tuple[Any, Table]:
-    """A DynamoDB client and template.yaml's table, created (with every other resource of the template) in the AWS
-    boto3's default clients reach: moto in process under `mock_aws`, or served at AWS_ENDPOINT_URL."""
+def provision_template() -> Provisioned:
+    """Every resource of template.yaml created in the AWS boto3's default clients reach: moto in process under
+    `mock_aws`, or served at AWS_ENDPOINT_URL (with the local stack's moto patches: `embedded_aws.provision`)."""
     import boto3
 
     from infra.local.embedded_aws import provision
     from infra.local.template import load_template
-    from pass_culture.dynamo import Table
 
     class DefaultClients:
         def client(self, service: str) -> Any:
             return boto3.client(service, region_name="eu-west-3")  # type: ignore[call-overload]
 
-    provisioned = provision(DefaultClients(), load_template())
+    return provision(DefaultClients(), load_template())
+
+
+def template_table() -> tuple[Any, Table]:
+    """A DynamoDB client and template.yaml's table (`provision_template`)."""
+    import boto3
+
+    from pass_culture.dynamo import Table
+
+    provisioned = provision_template()
     client = boto3.client("dynamodb", region_name="eu-west-3")
     return client, Table(client, provisioned.ref("Table"))
 
@@ -84,10 +93,3 @@ def store_in_moto(table: Any, item: dict[str, Any]) -> None:
     dict.update(attrs, {name: DynamoType(value) for name, value in raw.items()})  # moto's size check, skipped
     stored.attrs = attrs
     table.items[stored.hash_key][stored.range_key] = stored
-
-
-def plain_dynamodb_answers() -> None:
-    """moto's DynamoDB item answers as plain JSON (infra/local/moto_answers.py; the local stack installs it too)."""
-    from infra.local import moto_answers
-
-    moto_answers.install()

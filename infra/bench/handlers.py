@@ -82,16 +82,10 @@ def deploy() -> dict[str, Any]:
     """The functions' modules, loaded with the template's environment resolved against moto in process."""
     import importlib
 
-    from infra.local.embedded_aws import provision
+    from infra.bench import provision_template
     from infra.local.template import functions, load_template
 
-    class DefaultClients:
-        def client(self, service: str) -> Any:
-            import boto3
-
-            return boto3.client(service, region_name="eu-west-3")  # type: ignore[call-overload]
-
-    provisioned = provision(DefaultClients(), load_template())
+    provisioned = provision_template()
     modules = {}
     for function in functions(load_template()):
         if function.logical_id in FUNCTIONS:

@@ -2,9 +2,9 @@
 ACCEPTED bank account and two venues, each its own pricing point), beside 100 000 bookings REIMBURSED by earlier
 batches. Through the real path — `PayoutBatches` with its repository, the template's SQS queue (`PayoutsQueue`) and
 files bucket (`FilesBucket`) — against moto in process with the local stack's patches (transactions and GSI queries
-at DynamoDB's cost: `infra/local/moto_transactions.py`, `infra/local/moto_indexes.py`) and one more, here: a Query on
-the table's own key reads its partition, not the whole table (`partition_queries`), and the answers that carry items
-are written as plain JSON instead of through moto's model-walking serializer (`plain_dynamodb_answers`).
+at DynamoDB's cost, answers that carry items as plain JSON: `infra/local/moto_transactions.py`, `moto_indexes.py`,
+`moto_answers.py`) and one more, here: a Query on the table's own key reads its partition, not the whole table
+(`partition_queries`).
 
 The job's `run(time)` (2026-12-01 02:00 Paris: the period 2026-11-16 .. 2026-11-30) opens the batch and queues one
 PRICE task per pricing point; then the worker drains the queue one message after another (in AWS the PRICE and MARK
@@ -133,13 +133,12 @@ def run_once(bookings: int, venues: int, old: int, traced: bool) -> dict[str, An
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
-    from infra.bench import plain_dynamodb_answers
-    from infra.local import moto_indexes, moto_transactions
+    from infra.local import moto_answers, moto_indexes, moto_transactions
 
-    moto_transactions.install()
+    moto_transactions.install()  # the local stack's patches, before partition_queries wraps moto's Query
     moto_indexes.install()
+    moto_answers.install()
     partition_queries()
-    plain_dynamodb_answers()
     with mock_aws():
         return measure(bookings, venues, old, traced)
 

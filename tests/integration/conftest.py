@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.local.embedded_aws import EmbeddedAws, Provisioned, provision
 from infra.local.template import functions, load_template
 from pass_culture import aws
 from pass_culture.settings import get_settings
@@ -84,6 +85,15 @@ def deployed(moto_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     yield lambda logical_id: deploy(moto_stack, monkeypatch, logical_id)
     get_settings.cache_clear()
     aws.client.cache_clear()
+
+
+@pytest.fixture
+def embedded() -> Iterator[tuple[EmbeddedAws, Provisioned]]:
+    """The local stack's embedded AWS (moto's server on loopback, one request at a time) with the template's resources."""
+    aws = EmbeddedAws()
+    aws.start()
+    yield aws, provision(aws, load_template())
+    aws.stop()
 
 
 # The `world` fixture of the booking and counter tests (defined beside its helpers).

@@ -145,7 +145,8 @@ def test_a_pro_signs_in_with_email_and_password_as_the_real_api_takes_them(autho
 @pytest.mark.parametrize(
     "credentials",
     [("libraire@example.org", "wrong-password"), ("nobody@example.org", "Culture-Locale-2026"),
-     ("libraire@example.org", ""), ("", "Culture-Locale-2026")],
+     ("libraire@example.org", ""), ("", "Culture-Locale-2026"),
+     ("x" * 120 + "@example.org", "Culture-Locale-2026"), ("libraire@example.org", "p" * 257)],
 )  # fmt: skip
 def test_wrong_basic_credentials_are_unauthorized(
     authorizer: Any, moto_stack: Any, credentials: tuple[str, str]
@@ -155,3 +156,22 @@ def test_wrong_basic_credentials_are_unauthorized(
         authorize(authorizer, basic(*credentials))
     with pytest.raises(PermissionError, match="Unauthorized"):
         authorize(authorizer, "Basic not-base64!")
+
+
+def test_a_username_cognito_refuses_as_malformed_is_unauthorized_not_an_authorizer_failure(
+    authorizer: Any, moto_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS's Cognito answers InvalidParameterException for a username it cannot take (moto does not check): a 401,
+    since any other failure of the authorizer is API Gateway's 503 AUTHORIZER_FAILURE."""
+    from pass_culture import aws
+
+    cognito = aws.client("cognito-idp")
+
+    def invalid(**_: Any) -> Any:
+        raise cognito.exceptions.InvalidParameterException(
+            {"Error": {"Code": "InvalidParameterException", "Message": "1 validation error detected"}}, "InitiateAuth"
+        )
+
+    monkeypatch.setattr(cognito, "initiate_auth", invalid)
+    with pytest.raises(PermissionError, match="Unauthorized"):
+        authorize(authorizer, basic("a\tb@example.org", "Culture-Locale-2026"))

@@ -1,23 +1,11 @@
 """The embedded AWS holds one lock per request: under a burst of concurrent conditional writes, DynamoDB's conditions
 hold as on AWS (without the lock, moto oversold a stock of 10 to 50 threads and answered 500s)."""
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
-
-from infra.local.embedded_aws import EmbeddedAws, provision
-from infra.local.template import load_template
+from infra.local.embedded_aws import EmbeddedAws
 from pass_culture import dynamo
-
-
-@pytest.fixture
-def embedded() -> Iterator[tuple[EmbeddedAws, Any]]:
-    aws = EmbeddedAws()
-    aws.start()
-    yield aws, provision(aws, load_template())
-    aws.stop()
 
 
 def test_fifty_concurrent_bookings_of_ten_places_book_exactly_ten(embedded: tuple[EmbeddedAws, Any]) -> None:

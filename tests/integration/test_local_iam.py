@@ -5,7 +5,6 @@ lets through (it checks the operation name only)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,9 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from infra.local.embedded_aws import ACCOUNT_ID, REGION, STACK_NAME, EmbeddedAws, Provisioned, provision
+from infra.local.embedded_aws import ACCOUNT_ID, REGION, STACK_NAME, EmbeddedAws, Provisioned
 from infra.local.iam import Grant, LocalIam, function_grants, read_roles
-from infra.local.template import load_template
 from pass_culture import dynamo
-
-
-@pytest.fixture
-def embedded() -> Iterator[tuple[EmbeddedAws, Provisioned]]:
-    aws = EmbeddedAws()
-    aws.start()
-    yield aws, provision(aws, load_template())
-    aws.stop()
 
 
 def without(grants: list[Grant], action: str) -> list[Grant]:

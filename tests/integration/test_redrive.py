@@ -4,29 +4,24 @@ stream holds the batch's position only, so the redrive reads the records back wh
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from infra.local.background import stream_batch_failure
-from infra.local.embedded_aws import EmbeddedAws, Provisioned, provision
-from infra.local.template import load_template
+from infra.local.embedded_aws import EmbeddedAws, Provisioned
 from infra.ops import redrive
 from pass_culture import dynamo
 
 ACCOUNT = {"PK": "OFFERER#o1", "SK": "BANK_ACCOUNT", "entity": "BANK_ACCOUNT", "notifyEmail": "pro@example.org"}
 
 
-@pytest.fixture
-def embedded(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedAws, Provisioned]]:
-    aws = EmbeddedAws()
-    aws.start()
-    for name, value in aws.environment().items():  # the tool's own boto3 clients reach it, as an operator's would
+@pytest.fixture(autouse=True)
+def operator_environment(embedded: tuple[EmbeddedAws, Provisioned], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tool's own boto3 clients reach the embedded AWS, as an operator's reach AWS."""
+    for name, value in embedded[0].environment().items():
         monkeypatch.setenv(name, value)
-    yield aws, provision(aws, load_template())
-    aws.stop()
 
 
 def test_a_failed_batch_position_is_read_back_from_the_stream_into_parked_records(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from infra.local.template import functions, load_template
 from pass_culture.aws import TIMEOUTS, config_for
 
@@ -12,6 +14,12 @@ def worst_case_seconds(service: str) -> float:
     config = config_for(service)
     attempts = config.retries["total_max_attempts"]
     return float(attempts * (config.connect_timeout + config.read_timeout) + sum(BACKOFF_CAP[:attempts]))
+
+
+@pytest.fixture(autouse=True)
+def in_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timeouts AWS gets (the local stack's, with AWS_ENDPOINT_URL set, wait for the embedded AWS's queue)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
 def test_a_call_times_out_and_gives_up_before_the_shortest_function_does() -> None:

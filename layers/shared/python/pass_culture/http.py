@@ -295,6 +295,14 @@ def _inline_refs(value: Any, definitions: dict[str, Any]) -> Any:
     return value
 
 
+def domain_error_response(error: DomainError) -> Response[str]:
+    """A domain error as the contract answers it: its status, its body, its headers (Retry-After…)."""
+    response = Response(status_code=error.status, content_type=JSON,
+                        body=json.dumps(error.to_body(), ensure_ascii=False))  # fmt: skip
+    response.headers.update(error.headers())
+    return response
+
+
 def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> ContractResolver:
     """A resolver with the contract's gate and every failure mapped to `{"code", "message", "details"}`.
     `directory` says which offerer owns an id, for routes that require membership (`@allow(member_of=...)`)."""
@@ -304,10 +312,7 @@ def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> C
     def _domain_error(error: DomainError) -> Response[str]:
         if error.status == 429:
             count("RateLimited")
-        response = Response(status_code=error.status, content_type=JSON,
-                            body=json.dumps(error.to_body(), ensure_ascii=False))  # fmt: skip
-        response.headers.update(error.headers())
-        return response
+        return domain_error_response(error)
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _validation_error(error: RequestValidationError) -> Response[str]:
@@ -324,10 +329,7 @@ def build_resolver(directory: Callable[[], OffererDirectory] | None = None) -> C
         if aws_unavailable(error):  # throttled or timed out after botocore's retries: the client may retry
             logger.warning("AWS unavailable", extra={"error": type(error).__name__, "code": aws_error_code(error)})
             count("AwsUnavailable")
-            busy = Unavailable("The service is busy; retry in a moment.")
-            response = error_response(busy.status, busy.code, busy.message)
-            response.headers.update(busy.headers())
-            return response
+            return domain_error_response(Unavailable("The service is busy; retry in a moment."))
         # A bug, whatever the input: logged with its traceback, answered without it.
         logger.exception("unexpected error")
         return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")

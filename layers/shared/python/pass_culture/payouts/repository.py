@@ -298,30 +298,32 @@ class PayoutsRepository:
         batch; answers the batch after the count, or None when the point was already priced. Should the function die
         between the two, the count stays short: the job's check run finds no QUEUED point and sends PAY, which reads
         the points themselves."""
-        try:
-            self._table.update(
-                point_key(period_start, result.point_id),
-                Expression("SET #status = :priced, #result = :result", {"#status": "status", "#result": "result"},
-                           {":priced": PointStatus.PRICED.value, ":result": asdict(result)}),
-                condition=Expression("#status = :queued", {"#status": "status"}, {":queued": PointStatus.QUEUED.value}),
-                return_new=False,
-            )  # fmt: skip
-        except ConditionFailed:
-            return None
-        return self._table.update(batch_key(period_start), Expression("ADD pointsPriced :one", values={":one": 1}))
+        fields = {"result": asdict(result)}
+        point = (period_start, result.point_id)
+        return self._advance_point(*point, PointStatus.QUEUED, PointStatus.PRICED, "pointsPriced", fields)
 
     def point_marked(self, period_start: date, point_id: str) -> Item | None:
         """PRICED -> MARKED, then counted; answers the batch after the count (None: already marked)."""
+        return self._advance_point(period_start, point_id, PointStatus.PRICED, PointStatus.MARKED, "pointsMarked")
+
+    def _advance_point(
+        self, period_start: date, point_id: str, before: PointStatus, after: PointStatus, counter: str,
+        fields: Item | None = None,
+    ) -> Item | None:  # fmt: skip
+        """One point `before` -> `after` (with `fields`), conditioned; then the batch's `counter` one more, the batch
+        answered as it is after. None: the point was not `before` (an earlier delivery moved it)."""
+        names = {"#status": "status", **{f"#f{i}": name for i, name in enumerate(fields or {})}}
+        values = {":after": after.value, **{f":f{i}": value for i, value in enumerate((fields or {}).values())}}
+        assignments = ", ".join(["#status = :after", *(f"#f{i} = :f{i}" for i in range(len(fields or {})))])
         try:
             self._table.update(
-                point_key(period_start, point_id),
-                Expression("SET #status = :marked", {"#status": "status"}, {":marked": PointStatus.MARKED.value}),
-                condition=Expression("#status = :priced", {"#status": "status"}, {":priced": PointStatus.PRICED.value}),
+                point_key(period_start, point_id), Expression(f"SET {assignments}", names, values),
+                condition=Expression("#status = :before", {"#status": "status"}, {":before": before.value}),
                 return_new=False,
             )  # fmt: skip
         except ConditionFailed:
             return None
-        return self._table.update(batch_key(period_start), Expression("ADD pointsMarked :one", values={":one": 1}))
+        return self._table.update(batch_key(period_start), Expression(f"ADD {counter} :one", values={":one": 1}))
 
     # -- payouts and the bookings they pay ---------------------------------------------------------------------------
     def put_payout(self, offerer_id: str, period_start: date, payout: Mapping[str, Any]) -> bool:
