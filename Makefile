@@ -117,17 +117,10 @@ load-catalogue: bootstrap
 load: bootstrap
 	$(UV) run --frozen python -m infra.load --users $(or $(USERS),200) --duration $(or $(DURATION),60)
 
+# Every benchmark (infra/bench/), each in a fresh process; writes docs/benchmarks.md. BENCH="handlers throughput" for
+# some of them (`python -m infra.bench --list`); the full sizes of the stock import, daily jobs and payouts take hours.
 bench: bootstrap
-	$(UV) run --frozen python -m infra.bench.cold_start
-	$(UV) run --frozen python -m infra.bench.export
-	$(UV) run --frozen python -m infra.bench.search
-	$(UV) run --frozen python -m infra.bench.stock_import
-	$(UV) run --frozen python -m infra.bench.daily_jobs
-	$(UV) run --frozen python -m infra.bench.payouts
-	$(UV) run --frozen python -m infra.bench.handlers
-	$(UV) run --frozen python -m infra.bench.first_answer
-	$(UV) run --frozen python -m infra.bench.throughput
-	$(UV) run --frozen python -m infra.bench.peak_simulation
+	$(UV) run --frozen python -m infra.bench $(BENCH)
 
 # The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
 requirements: bootstrap

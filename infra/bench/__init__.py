@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from infra.local.embedded_aws import Provisioned
     from pass_culture.dynamo import Table
 
-# moto's server, with the local stack's transactions when `patched` (infra/local/moto_transactions.py).
+# moto's server, with the local stack's patches when `patched`: transactions and GSI queries at AWS's cost, item
+# answers as plain JSON (infra/local/moto_transactions.py, moto_indexes.py, moto_answers.py), as `make run` serves it.
 SERVE_MOTO = (
     "import sys\n"
     "if sys.argv[1] == 'patched':\n"
-    "    from infra.local import moto_transactions; moto_transactions.install()\n"
+    "    from infra.local import moto_answers, moto_indexes, moto_transactions\n"
+    "    moto_transactions.install(); moto_indexes.install(); moto_answers.install()\n"
     "from moto.server import main; main(['-H', '127.0.0.1', '-p', sys.argv[2]])"
 )
 

@@ -11,6 +11,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from infra.bench import moto_server
+from infra.bench.report import summary_line
 
 
 def main() -> int:
@@ -71,6 +72,8 @@ def run(count: int) -> int:
     print(f"  wall time {elapsed:.2f} s: {in_dynamodb:.2f} s waiting for DynamoDB (moto), {ours:.2f} s ours")
     print(f"  peak Python memory of the export: {peak / 1e6:.1f} MB; {queries} Query calls")
     print(f"  (writing the {count} bookings into moto took {loaded:.1f} s)")
+    print(summary_line(f"CSV export of {count} bookings: our time, peak memory, Queries",
+                       f"{ours:.1f} s, {peak / 1e6:.0f} MB, {queries}"))  # fmt: skip
     return 0
 
 

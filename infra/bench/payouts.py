@@ -46,6 +46,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from infra.bench.daily_jobs import ReadCounter, sample_booking
+from infra.bench.report import summary_line
 
 ACCOUNT, REGION = "123456789012", "eu-west-3"
 RUN_DAY = date(2026, 12, 1)  # the job runs at 02:00 Paris: the period 2026-11-16 .. 2026-11-30
@@ -123,6 +124,15 @@ def report(figures: dict[str, Any]) -> None:
           f"{figures['readsPerBooking']:.3f} items read per booking (goal: ≤ 1.2), PAY peak "
           f"{memory['payPeakBytes'] / MIB:.0f} MiB, {'checks passed' if not figures['problems'] else 'CHECKS FAILED'}"
           f"; wall time {figures['wallSeconds']:.0f} s")  # fmt: skip
+    print(
+        summary_line(
+            f"payouts: {figures['bookings']} bookings, items read a booking; time; PAY peak memory",
+            f"{figures['readsPerBooking']:.3f}; {figures['totalSeconds']:.0f} s; "
+            f"{memory['payPeakBytes'] / MIB:.0f} MiB",
+            "≤ 1.2 items",
+            figures["readsPerBooking"] <= 1.2,
+        )
+    )
     print(json.dumps(figures))
 
 

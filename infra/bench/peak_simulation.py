@@ -37,6 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from infra.bench.report import summary_line
+
 PARTITION_UNITS = 1_000  # write units one partition takes a second (DynamoDB's per-partition limit)
 # Write units a booking costs, from the sizes of the items the code writes (docs/scale.md measures them):
 STOCK_UNITS = 2  # the stock Update: a 328-byte item, in a transaction (2 units per KB)
@@ -429,6 +431,12 @@ def report(places: int, crowd: Crowd, client: Client, platform: Platform, seed: 
         "",
         f"N = {shards}: the fewest shards with nothing throttled and every shard at or below {HEADROOM:.0%} of "
         f"{limit} units/s in its peak second, for seeds {SEED}, {SEED + 10} and {SEED + 20}.",
+        summary_line(
+            f"peak: {places}-place event at 20:00, writes throttled (one item → {shards} shards, spread)",
+            f"{main[0].throttled} → {main[-1].throttled}",
+            "0",
+            main[-1].throttled == 0,
+        ),
     ]
     return "\n".join(lines)
 

@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from infra.bench.report import summary_line
+
 POINTS: list[tuple[str, float, float, tuple[float, ...]]] = [
     ("equator", 0.0, 0.0, (1.0, 10.0, 100.0)),
     ("lat 45", 45.0, 0.0, (1.0, 10.0, 100.0)),
@@ -151,6 +153,7 @@ def run() -> int:
                 f" {cells:>5}{queries:>6}{batch_gets:>6}{new_ms:>5.0f}  {outcome}"
             )
     print(f"AFTER, most Queries of one search: {worst} (cap {MAX_CELLS})")
+    print(summary_line("search: most DynamoDB Queries of one search", str(worst), f"≤ {MAX_CELLS}", worst <= MAX_CELLS))
     return 0
 
 

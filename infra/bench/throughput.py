@@ -1,20 +1,30 @@
 """Booking throughput through the local stack (gateway, authorizer, the Bookings function's pool, the embedded AWS)
-beside raw `TransactWriteItems` of the same operations against the same embedded AWS, in one run. Goal (issue #15):
-the stack at least 0.8x the raw transactions: the gateway, the function pool and the token check cost little.
+beside raw DynamoDB calls against the same embedded AWS, in one run. Goal (issue #15): the stack at least 0.8x the raw
+transactions: the gateway, the function pool and the token check cost little.
 
-The stack is `python -m infra.local` (what `make run` runs) on a free port; the raw transactions are sent by this
-process to its embedded AWS (the same moto server, behind the same request lock). Both use the same number of
-concurrent clients and book distinct (young person, offer) pairs, so every booking succeeds and writes the same items:
-the booking (a real one's attributes, copied), its countermark, the one-per-offer lock, the stock, the credit, with
-the offerer's and the offer's condition checks.
+The stack is `python -m infra.local` (what `make run` runs) on a free port; the raw calls are sent by this process to
+its embedded AWS (the same moto server, behind the same request lock). Both use the same number of concurrent clients
+and book distinct (young person, offer) pairs, so every booking succeeds and writes the same items. Two raw baselines:
 
-    python -m infra.bench.throughput                      # 16 clients, 800 bookings each way
-    python -m infra.bench.throughput --clients 8 --bookings 400
+- `TransactWriteItems` alone: the booking (a real one's attributes, copied), its countermark, the one-per-offer lock,
+  the stock, the credit, the offerer's condition check — the issue's baseline;
+- the booking's own AWS calls: the `BatchGetItem` it decides on (offer, stock, profile, credit), then that transaction.
+
+Everything is warm before it is measured (the stack's function pool has started its environments, the raw clients
+their connections), then R rounds alternate the stack and the baselines; the ratios are the medians of the rounds'.
+The stack's figure includes what the local stack does for each booking at the same time on the same embedded AWS —
+the stream's two emails (SendRawEmail, and their NOTIFIED records) — which on AWS runs beside, not in front of, the
+bookings: the report says how many AWS calls each side made a booking.
+
+    python -m infra.bench.throughput                         # 8 clients, 3 rounds of 300 bookings each way
+    python -m infra.bench.throughput --clients 16 --bookings 400 --rounds 5
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
 import tempfile
 import threading
 import time
@@ -24,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from infra.bench.report import summary_line
 
 PASSWORD = "Culture-Locale-2026"
 
@@ -73,9 +85,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def through_the_stack(stack_url: str, world: dict[str, Any], clients: int, bookings: int) -> float:
-    """Bookings per second, POST /bookings by `clients` threads, each pair (young person, offer) booked once."""
-    pairs = [(token, stock) for stock in world["stocks"] for token in world["tokens"]][:bookings]
+def through_the_stack(stack_url: str, pairs: list[tuple[str, str]], clients: int) -> float:
+    """Bookings per second, POST /bookings by `clients` threads, each pair (young person's token, stock) booked once."""
     session_local = threading.local()
 
     def book(pair: tuple[str, str]) -> int:
@@ -94,63 +105,121 @@ def through_the_stack(stack_url: str, world: dict[str, Any], clients: int, booki
     return len(pairs) / elapsed
 
 
-def raw_transactions(world: dict[str, Any], clients: int, bookings: int) -> float:
-    """Bookings per second, the same six writes and checks sent as TransactWriteItems by `clients` threads: a booking
-    copied from one the stack made (same attributes, new ids), its countermark, a one-per-offer lock, the stock's
-    increment, the credit's update, the offerer's condition check."""
-    from pass_culture import dynamo
+class RawBookings:
+    """The booking's DynamoDB calls sent straight to the embedded AWS: a booking copied from one the stack made (same
+    attributes, new ids), its countermark, a one-per-offer lock, the stock's increment, the credit's update, the
+    offerer's condition check, as one TransactWriteItems; with `read_first`, after the BatchGetItem of the items a
+    booking is decided on."""
 
-    table: dynamo.Table = world["table"]
-    answer = table._client.scan(TableName=table.name, FilterExpression="entity = :b",  # a test tool's look-up
-                                ExpressionAttributeValues={":b": {"S": "BOOKING"}})  # fmt: skip
-    template = dynamo.deserialize(answer["Items"][0])
-    from pass_culture.accounts.repository import credit_key, offerer_key
-    from pass_culture.offers.repository import stock_key
+    def __init__(self, table: Any) -> None:
+        from pass_culture import dynamo
+        from pass_culture.accounts.repository import beneficiary_key, credit_key, offerer_key
+        from pass_culture.offers.repository import offer_key, stock_key
 
-    stock, offerer = stock_key(template["stockId"]), offerer_key(template["offererId"])
-    credit = credit_key(template["beneficiary"]["id"])
+        self.table = table
+        answer = table._client.scan(TableName=table.name, FilterExpression="entity = :b",  # a test tool's look-up
+                                    ExpressionAttributeValues={":b": {"S": "BOOKING"}})  # fmt: skip
+        self.template = dynamo.deserialize(answer["Items"][0])
+        user = self.template["beneficiary"]["id"]
+        self.stock, self.offerer = stock_key(self.template["stockId"]), offerer_key(self.template["offererId"])
+        self.credit = credit_key(user)
+        self.read = [offer_key(self.template["offerId"]), self.stock, beneficiary_key(user), self.credit]
 
-    def book(n: int) -> None:
+    def book(self, read_first: bool) -> None:
+        from pass_culture import dynamo
+
+        if read_first:
+            self.table.batch_get(self.read)
         booking_id = uuid.uuid4().hex
-        table.transact([
-            dynamo.Put({**template, "PK": f"BOOKING#{booking_id}", "id": booking_id}, dynamo.ITEM_IS_NEW),
-            dynamo.Update(stock, dynamo.Expression("SET bookedQuantity = bookedQuantity + :one", values={":one": 1}),
+        self.table.transact([
+            dynamo.Put({**self.template, "PK": f"BOOKING#{booking_id}", "id": booking_id}, dynamo.ITEM_IS_NEW),
+            dynamo.Update(self.stock, dynamo.Expression("SET bookedQuantity = bookedQuantity + :one",
+                                                        values={":one": 1}),
                           dynamo.Expression("bookedQuantity < quantity")),
-            dynamo.Put({**dynamo.key(f"TOKEN#RAW{n}", "TOKEN"), "bookingId": booking_id}, dynamo.ITEM_IS_NEW),
+            dynamo.Put({**dynamo.key(f"TOKEN#RAW{booking_id}", "TOKEN"), "bookingId": booking_id},
+                       dynamo.ITEM_IS_NEW),
             dynamo.Put({**dynamo.key(f"USER#raw-{booking_id}", "ACTIVE"), "bookingId": booking_id},
                        dynamo.ITEM_IS_NEW),
-            dynamo.Update(credit, dynamo.Expression("SET spentCents = spentCents + :zero", values={":zero": 0}),
+            dynamo.Update(self.credit, dynamo.Expression("SET spentCents = spentCents + :zero", values={":zero": 0}),
                           dynamo.Expression("attribute_exists(PK)")),
-            dynamo.ConditionCheck(offerer, dynamo.Expression("attribute_exists(PK)")),
+            dynamo.ConditionCheck(self.offerer, dynamo.Expression("attribute_exists(PK)")),
         ])  # fmt: skip
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(book, range(bookings)))
-    return bookings / (time.perf_counter() - started)
+    def per_second(self, clients: int, bookings: int, *, read_first: bool) -> float:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            list(pool.map(lambda _: self.book(read_first), range(bookings)))
+        return bookings / (time.perf_counter() - started)
+
+
+def aws_calls_per_booking(log_dir: Path, since: int, bookings: int) -> tuple[int, dict[str, float]]:
+    """The calls the stack's functions made to the embedded AWS, a booking, by function (from the local IAM's record
+    of every call it authorised: a transaction's actions share their call's number); and the lines read."""
+    lines = (log_dir / "iam-calls.jsonl").read_text(encoding="utf-8").splitlines()
+    calls: dict[str, set[int]] = {}
+    for line in lines[since:]:
+        decision = json.loads(line)
+        calls.setdefault(decision["function"].removesuffix("Function"), set()).add(decision["call"])
+    return len(lines), {function: len(numbers) / bookings for function, numbers in calls.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--bookings", type=int, default=800)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--bookings", type=int, default=300, help="bookings a round, each way")
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
     from infra.local import launcher
 
-    offers = 20
-    young_people = max(1, -(-arguments.bookings // offers))
+    offers, clients, size = 20, arguments.clients, arguments.bookings
+    warm_up = clients * 8
+    young_people = -(-(warm_up + size * arguments.rounds) // offers)
+    rounds: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as logs:
         launched = launcher.launch(Path(logs), ready_within=180)
         try:
             world = seed(launched.url, launched.aws_endpoint, young_people, offers)
-            stack = through_the_stack(launched.url, world, arguments.clients, arguments.bookings)
-            raw = raw_transactions(world, arguments.clients, arguments.bookings)
+            pairs = [(token, stock) for token in world["tokens"] for stock in world["stocks"]]
+            through_the_stack(launched.url, pairs[:warm_up], clients)  # the pool's environments start here
+            raw = RawBookings(world["table"])
+            raw.per_second(clients, warm_up, read_first=True)
+            seen, calls = aws_calls_per_booking(Path(logs), 0, 1)
+            for n in range(arguments.rounds):
+                batch = pairs[warm_up + n * size : warm_up + (n + 1) * size]
+                stack = through_the_stack(launched.url, batch, clients)
+                transact = raw.per_second(clients, size, read_first=False)
+                booking_calls = raw.per_second(clients, size, read_first=True)
+                rounds.append({"stack": stack, "transact": transact, "calls": booking_calls})
+            time.sleep(20)  # the stream's emails of the last round
+            _, calls = aws_calls_per_booking(Path(logs), seen, size * arguments.rounds)
         finally:
             launched.stop()
-    print(f"booking throughput, {arguments.clients} concurrent clients, {arguments.bookings} bookings each way")
-    print(f"through the local stack (gateway, token check, function pool): {stack:7.1f} bookings/s")
-    print(f"raw TransactWriteItems, same operations, same embedded AWS:   {raw:7.1f} bookings/s")
-    print(f"ratio: {stack / raw:.2f}x (goal >= 0.8x)")
+    print(f"booking throughput, {clients} concurrent clients, {arguments.rounds} rounds of {size} bookings each way "
+          f"(after {warm_up} to warm up), bookings/s")  # fmt: skip
+    print("| round | through the local stack | raw TransactWriteItems | raw BatchGetItem + TransactWriteItems "
+          "| stack / transactions | stack / the booking's calls |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for n, figures in enumerate(rounds, 1):
+        stack, transact, booking_calls = figures["stack"], figures["transact"], figures["calls"]
+        print(f"| {n} | {stack:.1f} | {transact:.1f} | {booking_calls:.1f} | {stack / transact:.2f}x "
+              f"| {stack / booking_calls:.2f}x |")  # fmt: skip
+    to_transact = statistics.median(r["stack"] / r["transact"] for r in rounds)
+    to_calls = statistics.median(r["stack"] / r["calls"] for r in rounds)
+    median = {name: statistics.median(r[name] for r in rounds) for name in ("stack", "transact", "calls")}
+    print(f"| median | {median['stack']:.1f} | {median['transact']:.1f} | {median['calls']:.1f} | {to_transact:.2f}x "
+          f"| {to_calls:.2f}x |")  # fmt: skip
+    made = ", ".join(f"{name} {count:.1f}" for name, count in sorted(calls.items(), key=lambda c: -c[1]))
+    print(f"AWS calls a booking through the stack, by function: {made} (the raw sides: 1 and 2)")
+    print(
+        summary_line(
+            "booking throughput: local stack / raw TransactWriteItems",
+            f"{to_transact:.2f}x ({median['stack']:.0f} / {median['transact']:.0f} bookings/s)",
+            "≥ 0.8x",
+            to_transact >= 0.8,
+        )
+    )
+    print(summary_line("booking throughput: local stack / raw BatchGetItem + TransactWriteItems",
+                       f"{to_calls:.2f}x", "—"))  # fmt: skip
     return 0
 
 

@@ -18,7 +18,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -27,23 +26,19 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
+from infra.bench import report
 from infra.load import invariants
 from infra.load.seed import Sizes, aws_client, parallel, seed
 from infra.local import launcher
 from infra.local.template import ROOT
 
 SECTION = "## Load test (make load)"
-HEADER = """# Benchmarks
-
-Figures measured on this project's machines, with the command that produced each: rerun it to check them.
-"""
 OPERATIONS = ("search", "offer", "book", "cancel", "counter lookup", "validation")
 
 
@@ -202,7 +197,7 @@ def refusal_lines(outcomes: Mapping[str, int]) -> list[str]:
     return [f"- {op}: {', '.join(by_operation[op])}" for op in OPERATIONS if op in by_operation]
 
 
-def report(
+def load_report(
     arguments: argparse.Namespace,
     seeded_line: str,
     stats: list[Operation],
@@ -210,9 +205,6 @@ def report(
     results: list[invariants.Result],
     timing: str,
 ) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
     think = arguments.think.replace("-", "–")
     command = f"make load USERS={arguments.users} DURATION={arguments.duration}"
     full = (
@@ -226,8 +218,7 @@ def report(
     lines = [
         SECTION,
         "",
-        f"`{command}` (`{full}`), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit or '?'},"
-        f" {os.cpu_count()} cores ({platform.machine()}, Python {platform.python_version()}). The whole local stack"
+        f"`{command}` (`{full}`), {report.run_line()}. The whole local stack"
         " — the gateway, every function's processes and the embedded AWS (moto, one request at a time) — and locust"
         f" on the same machine, over loopback; {moto}.",
         "",
@@ -251,16 +242,25 @@ def report(
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        following = text.find("\n## ", start + len(SECTION))
-        rest = text[following + 1 :] if following != -1 else ""
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+def summary_rows(stats: list[Operation], results: list[invariants.Result]) -> list[report.Row]:
+    everything = next(operation for operation in stats if operation.name == "all")
+    errors = 100 * everything.failures / everything.requests if everything.requests else 0.0
+    broken = [result.name for result in results if not result.ok]
+    return [
+        report.Row("load test: requests, error rate", f"{everything.requests}, {errors:.2f} %", "—", "—"),
+        report.Row(
+            "load test: p50 / p95 / p99",
+            f"{everything.percentile(0.5)} / {everything.percentile(0.95)} / {everything.percentile(0.99)} ms",
+            "—",
+            "—",
+        ),
+        report.Row(
+            "load test: invariants (oversell, credits, two emails, no 5xx)",
+            "all hold" if not broken else "broken: " + ", ".join(broken),
+            "all hold",
+            "yes" if not broken else "**no**",
+        ),
+    ]
 
 
 def run_locust(url: str, data: Path, work: Path, arguments: argparse.Namespace) -> tuple[Path, dict[str, int]]:
@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f" Bookings in the table at the end: {len(bookings)} "
             f"({', '.join(f'{count} {status}' for status, count in sorted(statuses.items()))})."
         )
-        text = report(arguments, seeded_line, read_stats(stats_file), outcomes, results, timing)
+        text = load_report(arguments, seeded_line, read_stats(stats_file), outcomes, results, timing)
     finally:
         try:
             stack.stop()
@@ -344,7 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(text)
     if not arguments.no_write:
-        write_section(arguments.output, text)
+        report.write_section(text, arguments.output)
+        report.write_summary(
+            summary_rows(read_stats(stats_file), results), "make load", report.stamp(), arguments.output
+        )
         print(f"written to {arguments.output}")
     return 0 if all(result.ok for result in results) else 1
 

@@ -23,6 +23,7 @@ is a browser's upload with a presigned POST (its credential is inside the multip
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import json
 import re
 import threading
@@ -67,6 +68,7 @@ class Decision:
     allowed: bool
     grant: list[Any] | None = None  # [policy, statement index] of the Allow that granted it
     leading_keys: list[str] = field(default_factory=list)
+    call: int = 0  # the AWS call it belongs to (a transaction's actions share theirs), numbered from 1 in each run
 
 
 # -- the policy language (the part the roles use) ---------------------------------------------------------------------
@@ -265,6 +267,7 @@ class LocalIam:
         self.calls_file = calls_file
         self.function_by_key: dict[str, str] = {}
         self._write_lock = threading.Lock()
+        self._calls_made = itertools.count(1)  # next() is atomic under the GIL
         # one handle for the stack's life, a line at a time (readers see whole lines; a file open per call cost more
         # than the check itself)
         self._calls = calls_file.open("a", encoding="utf-8", buffering=1) if calls_file else None
@@ -303,12 +306,13 @@ class LocalIam:
     def check(self, function: str, actions: list[Action]) -> Decision | None:
         """Records every action's decision; the first denied one, if any."""
         denied = None
+        call = next(self._calls_made)
         for action in actions:
             grant = decide(self.grants.get(function, []), action)
             granted = [r for r in action.resources if grant and matches(grant.statement.get("Resource", []), r)]
             decision = Decision(
                 function, action.name, (granted or [action.resource])[0], grant is not None,
-                [grant.policy, grant.index] if grant else None, list(action.leading_keys),
+                [grant.policy, grant.index] if grant else None, list(action.leading_keys), call,
             )  # fmt: skip
             self._record(decision)
             denied = denied or (None if grant else decision)

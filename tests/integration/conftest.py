@@ -65,19 +65,24 @@ def call_api(module: Any) -> Callable[..., Answer]:
             query=query,
             content_type=content_type,
         )
-        response = module.lambda_handler(event, FakeContext())
-        raw = response.get("body")
-        headers = {
-            **(response.get("headers") or {}),
-            **{k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()},
-        }
-        try:
-            body_out = json.loads(raw) if raw else None
-        except ValueError:
-            body_out = raw
-        return Answer(response["statusCode"], body_out, headers)
+        return send(module, event)
 
     return call
+
+
+def send(module: Any, event: dict[str, Any]) -> Answer:
+    """A whole API Gateway event to a function's handler, its answer decoded."""
+    response = module.lambda_handler(event, FakeContext())
+    raw = response.get("body")
+    headers = {
+        **(response.get("headers") or {}),
+        **{k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()},
+    }
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = raw
+    return Answer(response["statusCode"], body, headers)
 
 
 @pytest.fixture

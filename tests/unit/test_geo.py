@@ -187,3 +187,23 @@ def test_the_distance_to_a_box_is_the_distance_to_its_nearest_point(
     assert exact <= sampled + 1e-6
     step_km = haversine_km(box.min_lat, box.min_lon, box.min_lat + height / 64, box.min_lon + width / 64)
     assert sampled - exact <= step_km + 1e-6
+
+
+@given(
+    lat=st.floats(-89.99, 89.99),
+    lon=st.floats(-180, 180),
+    radius_km=st.floats(0.05, 120),
+    precision=st.integers(4, 6),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_area_bound_never_exceeds_the_cells_the_circle_meets(
+    lat: float, lon: float, radius_km: float, precision: int
+) -> None:
+    """`_covering` gives up without looking when the circle's area needs more cells than allowed: that bound must
+    be a true lower bound of the covering, or a search would read a coarser covering than it could."""
+    from pass_culture.geo import _covering, _fewest_cells, circle_extent
+
+    bound = _fewest_cells(circle_extent(lat, lon, radius_km), radius_km, precision)
+    whole = _covering(lat, lon, radius_km, precision, at_most=bound + 400)  # past the bound: computed in full
+    if whole is not None:
+        assert bound <= len(whole)

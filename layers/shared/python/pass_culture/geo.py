@@ -193,13 +193,27 @@ def _candidates(extent: Extent, lat: float, lon: float, precision: int) -> Itera
 def _covering(lat: float, lon: float, radius_km: float, precision: int, at_most: int) -> list[str] | None:
     """The cells of a precision whose box meets the circle, or None as soon as there are more than `at_most`."""
     extent = circle_extent(lat, lon, radius_km)
-    cells: list[str] = []
+    if _fewest_cells(extent, radius_km, precision) > at_most:
+        return None  # the cells meeting the circle cover it: no need to find them to know they are too many
+    found: list[tuple[int, int]] = []
     for column, row in _candidates(extent, lat, lon, precision):
         if _box(column, row, precision).distance_km(lat, lon) <= radius_km + _TOLERANCE_KM:
-            cells.append(_name(column, row, precision))
-            if len(cells) > at_most:
+            found.append((column, row))
+            if len(found) > at_most:
                 return None
-    return sorted(cells)
+    return sorted(_name(column, row, precision) for column, row in found)
+
+
+def _fewest_cells(extent: Extent, radius_km: float, precision: int) -> int:
+    """A lower bound of the cells meeting the circle: they cover its area (a spherical cap), and none is larger than
+    the largest cell of the extent's latitudes (the one nearest the equator), so they are at least cap / that cell."""
+    columns, rows = _grid(precision)
+    width, height = math.radians(360.0 / columns), 180.0 / rows
+    nearest_equator = 0.0 if extent.min_lat <= 0.0 <= extent.max_lat else min(abs(extent.min_lat), abs(extent.max_lat))
+    low = math.floor(nearest_equator / height) * height  # the row holding it, on its equator side
+    largest_cell = width * (math.sin(math.radians(min(90.0, low + height))) - math.sin(math.radians(low)))
+    cap = 2 * math.pi * (1 - math.cos(radius_km / EARTH_RADIUS_KM))  # both in steradians
+    return math.floor(cap / largest_cell * (1 - 1e-9))
 
 
 class AreaTooLarge(ValueError):

@@ -378,6 +378,13 @@ def aws_error_code(error: BaseException) -> str:
     return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
+def aws_http_status(error: BaseException) -> int:
+    """The HTTP status AWS answered (botocore's `ResponseMetadata`), 0 when the error carries none."""
+    response = getattr(error, "response", None)
+    metadata = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
+    return int(metadata.get("HTTPStatusCode") or 0) if isinstance(metadata, dict) else 0
+
+
 def aws_unavailable(error: BaseException) -> bool:
     """Throttled, or AWS unreachable or silent within botocore's timeouts, once its retries are spent — also when a
     library wrapped it (Powertools' idempotency raises its persistence error from the botocore one)."""
@@ -399,7 +406,9 @@ def _aws_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, TransactionCancelled) and error.conflicted() and not error.failed_positions():
         return True  # another transaction held an item (two counters on one pricing point): nothing was written
-    return aws_error_code(error) in THROTTLING_CODES
+    # AWS's own failure (5xx), whatever its body names: also a bare 500/502/503/504 (code "500"…, no `__type`) that
+    # botocore retried as transient.
+    return aws_error_code(error) in THROTTLING_CODES or aws_http_status(error) >= 500
 
 
 def caller_of(app: APIGatewayRestResolver) -> Caller:
