@@ -8,15 +8,19 @@ and book distinct (young person, offer) pairs, so every booking succeeds and wri
 
 - `TransactWriteItems` alone: the booking (a real one's attributes, copied), its countermark, the one-per-offer lock,
   the stock, the credit, the offerer's condition check — the issue's baseline;
-- the booking's own AWS calls: the `BatchGetItem` it decides on (offer, stock, profile, credit), then that transaction.
+- the booking's own AWS calls: the `BatchGetItem` it decides on (offer, stock, profile, credit), then that transaction;
+- those and its two emails' calls, as the notifications function makes them (for each email: the consistent GetItem of
+  its NOTIFIED record, SES `SendRawEmail` of a message of the same size, the conditional PutItem of the record): the
+  AWS work a booking costs the local stack, so what the stack does beyond it is the gateway, the pool and the token.
 
 Everything is warm before it is measured (the stack's function pool has started its environments, the raw clients
 their connections), then R rounds alternate the stack and the baselines; the ratios are the medians of the rounds'.
 The stack's figure includes what the local stack does for each booking at the same time on the same embedded AWS —
-the stream's two emails (SendRawEmail, and their NOTIFIED records) — which on AWS runs beside, not in front of, the
-bookings: the report says how many AWS calls each side made a booking.
+the stream's two emails — which on AWS runs beside, not in front of, the bookings; each raw side starts once the
+stream's emails of the stack's round are sent (the embedded AWS quiet). The report says how many AWS calls each side
+made a booking.
 
-    python -m infra.bench.throughput                         # 8 clients, 3 rounds of 300 bookings each way
+    python -m infra.bench.throughput                         # 8 clients, 5 rounds of 200 bookings each way
     python -m infra.bench.throughput --clients 16 --bookings 400 --rounds 5
 """
 
@@ -125,14 +129,16 @@ class RawBookings:
         self.credit = credit_key(user)
         self.read = [offer_key(self.template["offerId"]), self.stock, beneficiary_key(user), self.credit]
 
-    def book(self, read_first: bool) -> None:
+    def book(self, read_first: bool, emails: Any = None) -> None:
         from pass_culture import dynamo
 
         if read_first:
             self.table.batch_get(self.read)
         booking_id = uuid.uuid4().hex
         self.table.transact([
-            dynamo.Put({**self.template, "PK": f"BOOKING#{booking_id}", "id": booking_id}, dynamo.ITEM_IS_NEW),
+            # Not an emailing entity: the stream's filter leaves it out, as the raw sides send their own emails' calls.
+            dynamo.Put({**self.template, "PK": f"BOOKING#{booking_id}", "id": booking_id, "entity": "RAW_BOOKING"},
+                       dynamo.ITEM_IS_NEW),
             dynamo.Update(self.stock, dynamo.Expression("SET bookedQuantity = bookedQuantity + :one",
                                                         values={":one": 1}),
                           dynamo.Expression("bookedQuantity < quantity")),
@@ -144,12 +150,60 @@ class RawBookings:
                           dynamo.Expression("attribute_exists(PK)")),
             dynamo.ConditionCheck(self.offerer, dynamo.Expression("attribute_exists(PK)")),
         ])  # fmt: skip
+        if emails is not None:
+            emails.send_two(booking_id)
 
-    def per_second(self, clients: int, bookings: int, *, read_first: bool) -> float:
+    def per_second(self, clients: int, bookings: int, *, read_first: bool, emails: Any = None) -> float:
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=clients) as pool:
-            list(pool.map(lambda _: self.book(read_first), range(bookings)))
+            list(pool.map(lambda _: self.book(read_first, emails), range(bookings)))
         return bookings / (time.perf_counter() - started)
+
+
+class RawEmails:
+    """A booking's two emails' AWS calls, as `NotificationService.handle_change` makes them, on a message of the size
+    of a booking's (rendered once from the real template by the stack's own code)."""
+
+    def __init__(self, table: Any, aws_endpoint: str, sender: str, message: bytes) -> None:
+        import boto3
+
+        self.table, self.sender, self.message = table, sender, message
+        self.ses = boto3.client("ses", endpoint_url=aws_endpoint, region_name="eu-west-3",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+
+    def send_two(self, booking_id: str) -> None:
+        from pass_culture import dynamo
+
+        for kind in ("BOOKING_CONFIRMED", "NEW_BOOKING_FOR_VENUE"):
+            record = dynamo.key(f"NOTIFIED#raw-{booking_id}", f"EMAIL#{kind}#jeune@example.org")
+            self.table.get(record, consistent=True)
+            self.ses.send_raw_email(Source=self.sender, Destinations=["jeune@example.org"],
+                                    RawMessage={"Data": self.message})  # fmt: skip
+            self.table.put({**record, "sentAt": "2026-11-24T20:00:00+00:00"}, condition=dynamo.ITEM_IS_NEW)
+
+
+def a_booking_email(stack_url: str, sender: str) -> bytes:
+    """A MIME message like the last one the local stack sent (a booking's: its subject, text and HTML parts)."""
+    from email.message import EmailMessage
+
+    last = requests.get(f"{stack_url}/_local/outbox", params={"limit": "1"}, timeout=10).json()["items"][0]
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = f"pass Culture <{sender}>", last["to"], last["subject"]
+    message.set_content(last["text"] or "-")
+    message.add_alternative(last["html"] or "<p>-</p>", subtype="html")
+    return message.as_bytes()
+
+
+def wait_until_quiet(log_dir: Path, quiet_s: float = 2.0, at_most_s: float = 120.0) -> None:
+    """Until the embedded AWS has had no call from the stack's functions for `quiet_s` (the stream's emails sent)."""
+    calls, size, since, started = log_dir / "iam-calls.jsonl", -1, time.monotonic(), time.monotonic()
+    while time.monotonic() - started < at_most_s:
+        now = calls.stat().st_size
+        if now != size:
+            size, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(0.2)
 
 
 def aws_calls_per_booking(log_dir: Path, since: int, bookings: int) -> tuple[int, dict[str, float]]:
@@ -166,8 +220,8 @@ def aws_calls_per_booking(log_dir: Path, since: int, bookings: int) -> tuple[int
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--bookings", type=int, default=300, help="bookings a round, each way")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bookings", type=int, default=200, help="bookings a round, each way")
+    parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
     from infra.local import launcher
 
@@ -182,44 +236,50 @@ def main() -> int:
             pairs = [(token, stock) for token in world["tokens"] for stock in world["stocks"]]
             through_the_stack(launched.url, pairs[:warm_up], clients)  # the pool's environments start here
             raw = RawBookings(world["table"])
-            raw.per_second(clients, warm_up, read_first=True)
+            sender = "no-reply@passculture.example"
+            emails = RawEmails(world["table"], launched.aws_endpoint, sender, a_booking_email(launched.url, sender))
+            raw.per_second(clients, warm_up, read_first=True, emails=emails)
+            wait_until_quiet(Path(logs))
             seen, calls = aws_calls_per_booking(Path(logs), 0, 1)
             for n in range(arguments.rounds):
                 batch = pairs[warm_up + n * size : warm_up + (n + 1) * size]
                 stack = through_the_stack(launched.url, batch, clients)
+                wait_until_quiet(Path(logs))  # the round's emails sent before the raw sides start
                 transact = raw.per_second(clients, size, read_first=False)
                 booking_calls = raw.per_second(clients, size, read_first=True)
-                rounds.append({"stack": stack, "transact": transact, "calls": booking_calls})
-            time.sleep(20)  # the stream's emails of the last round
+                with_emails = raw.per_second(clients, size, read_first=True, emails=emails)
+                rounds.append({"stack": stack, "transact": transact, "calls": booking_calls, "emails": with_emails})
             _, calls = aws_calls_per_booking(Path(logs), seen, size * arguments.rounds)
         finally:
             launched.stop()
     print(f"booking throughput, {clients} concurrent clients, {arguments.rounds} rounds of {size} bookings each way "
           f"(after {warm_up} to warm up), bookings/s")  # fmt: skip
     print("| round | through the local stack | raw TransactWriteItems | raw BatchGetItem + TransactWriteItems "
-          "| stack / transactions | stack / the booking's calls |")  # fmt: skip
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for n, figures in enumerate(rounds, 1):
-        stack, transact, booking_calls = figures["stack"], figures["transact"], figures["calls"]
-        print(f"| {n} | {stack:.1f} | {transact:.1f} | {booking_calls:.1f} | {stack / transact:.2f}x "
-              f"| {stack / booking_calls:.2f}x |")  # fmt: skip
-    to_transact = statistics.median(r["stack"] / r["transact"] for r in rounds)
-    to_calls = statistics.median(r["stack"] / r["calls"] for r in rounds)
-    median = {name: statistics.median(r[name] for r in rounds) for name in ("stack", "transact", "calls")}
-    print(f"| median | {median['stack']:.1f} | {median['transact']:.1f} | {median['calls']:.1f} | {to_transact:.2f}x "
-          f"| {to_calls:.2f}x |")  # fmt: skip
+          "| raw, with the two emails' calls | stack / transactions | stack / the booking's calls "
+          "| stack / with the emails' calls |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rows = [*((str(n), figures) for n, figures in enumerate(rounds, 1)),
+            ("median", {name: statistics.median(r[name] for r in rounds) for name in rounds[0]})]  # fmt: skip
+    ratios = {name: statistics.median(r["stack"] / r[name] for r in rounds) for name in ("transact", "calls", "emails")}
+    for label, figures in rows:
+        of = ratios if label == "median" else {name: figures["stack"] / figures[name] for name in ratios}
+        rates = " | ".join(f"{figures[name]:.1f}" for name in ("stack", "transact", "calls", "emails"))
+        print(f"| {label} | {rates} | {of['transact']:.2f}x | {of['calls']:.2f}x | {of['emails']:.2f}x |")
     made = ", ".join(f"{name} {count:.1f}" for name, count in sorted(calls.items(), key=lambda c: -c[1]))
-    print(f"AWS calls a booking through the stack, by function: {made} (the raw sides: 1 and 2)")
+    print(f"AWS calls a booking through the stack, by function: {made} (the raw sides: 1, 2 and 8)")
+    median = rows[-1][1]
+    print(summary_line("booking throughput: local stack / raw TransactWriteItems", f"{ratios['transact']:.2f}x "
+                       f"({median['stack']:.0f} / {median['transact']:.0f} bookings/s)", "≥ 0.8x",
+                       ratios["transact"] >= 0.8))  # fmt: skip
     print(
         summary_line(
-            "booking throughput: local stack / raw TransactWriteItems",
-            f"{to_transact:.2f}x ({median['stack']:.0f} / {median['transact']:.0f} bookings/s)",
+            "booking throughput: local stack / raw calls of the booking and its emails (the gateway, "
+            "pool and token check's cost)",
+            f"{ratios['emails']:.2f}x",
             "≥ 0.8x",
-            to_transact >= 0.8,
+            ratios["emails"] >= 0.8,
         )
     )
-    print(summary_line("booking throughput: local stack / raw BatchGetItem + TransactWriteItems",
-                       f"{to_calls:.2f}x", "—"))  # fmt: skip
     return 0
 
 
