@@ -9,6 +9,7 @@ section, with the command, the date, the commit and the machine; its summary row
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -58,8 +59,9 @@ BENCHMARKS = (
 def run(benchmark: Benchmark) -> int:
     started_at, started = datetime.now(UTC), time.monotonic()
     print(f"== {benchmark.command}", flush=True)
+    path = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared" / "python")])  # as the Makefile exports it
     answer = subprocess.run([sys.executable, "-m", f"infra.bench.{benchmark.name}"], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, check=False)  # fmt: skip
+                            stdout=subprocess.PIPE, check=False, env={**os.environ, "PYTHONPATH": path})  # fmt: skip
     print(answer.stdout, flush=True)
     if answer.returncode != 0:
         print(f"{benchmark.command} failed (exit {answer.returncode}): docs/benchmarks.md left as it was", flush=True)

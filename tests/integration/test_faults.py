@@ -31,6 +31,7 @@ from tests.integration.conftest import send as send_event
 
 DYNAMODB = "DynamoDB_20120810."  # the X-Amz-Target of every DynamoDB operation: `DynamoDB_20120810.<Operation>`
 EVERY = "*"  # every DynamoDB operation
+LOST_ANSWER = "LostAnswer"  # the table took the request, its answer timed out on the way back
 SERVER_ERRORS = frozenset({"InternalServerError"})  # answered with HTTP 500 by DynamoDB, the others with 400
 
 
@@ -67,6 +68,9 @@ class Faults:
             self.left -= 1
         self.operations.append(target.rpartition(".")[2])
         if self.code == "ReadTimeout":
+            raise ReadTimeoutError(endpoint_url=request.url)
+        if self.code == LOST_ANSWER:  # the request is done, its answer never arrives: botocore sends it again
+            self._moto(request)
             raise ReadTimeoutError(endpoint_url=request.url)
         if self.code.isdigit():  # a bare HTTP error: no error code in the body (a front end's 5xx)
             return int(self.code), {"x-amzn-RequestId": "fault"}, b""
@@ -450,3 +454,39 @@ def test_what_reads_nothing_answers_under_the_same_faults(world: World, apis: di
         answers = {route: send(apis[ROUTES[route]], api_event(*route.split(" "))) for route in sorted(READ_NOTHING)}
     assert {route: answer.status for route, answer in answers.items()} == dict.fromkeys(READ_NOTHING, 200)
     assert faults.seen == 0
+
+
+def test_a_put_whose_answer_was_lost_is_not_refused_by_its_own_first_attempt(world: World) -> None:
+    """`make load` found it: botocore sent the idempotency record's conditional PutItem again after a read timeout
+    that had written it, and the request was answered 409 REQUEST_IN_PROGRESS — by its own record."""
+    stock, young = world.offer("LIVRE_PAPIER", 1200, quantity=3), world.young()
+    event = api_event("POST", "/bookings", body={"stockId": stock, "quantity": 1}, claims=young,
+                      headers={"Idempotency-Key": "lost-answer-1"})  # fmt: skip
+    with Faults("PutItem", code=LOST_ANSWER, times=1) as faults:
+        first = send(world.module, event)
+    assert faults.operations == ["PutItem"]
+    assert first.status == 201, first.body
+    again = send(world.module, event)  # the client's retry with the key: the first answer, nothing booked twice
+    assert (again.status, again.body) == (201, first.body)
+    assert world.stock(stock)["bookedQuantity"] == 1 and world.credit(young)["spentCents"] == 1200
+
+
+def test_only_the_records_own_writer_passes_its_condition_again(world: World) -> None:
+    """The token lets a retry of the same put through, and nobody else: another request with the key (another
+    environment, while the first runs) is still refused by Powertools' condition, hence 409 REQUEST_IN_PROGRESS."""
+    from botocore.exceptions import ClientError
+
+    from pass_culture import aws
+    from pass_culture.idempotency import OwnPutRetries
+
+    table = get_settings().table_name
+    record = {"PK": {"S": "IDEMPOTENCY#a-key"}, "SK": {"S": "IDEMPOTENCY"}, "status": {"S": "INPROGRESS"}}
+    condition = {"ConditionExpression": "attribute_not_exists(#id)", "ExpressionAttributeNames": {"#id": "PK"}}
+    first, other = OwnPutRetries(aws.dynamodb(), "first"), OwnPutRetries(aws.dynamodb(), "other")
+    first.put_item(TableName=table, Item=record, **condition)
+    first.put_item(TableName=table, Item=record, **condition)  # botocore's retry of a put that had landed
+    with pytest.raises(ClientError) as refused:
+        other.put_item(TableName=table, Item=record, **condition)
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    stored = aws.dynamodb().get_item(TableName=table, Key={"PK": record["PK"], "SK": record["SK"]})["Item"]
+    assert stored["putToken"] == {"S": "first"}

@@ -7,11 +7,13 @@ idempotency imports boto3: it is imported when the first idempotent request need
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pass_culture.errors import BadRequest, Conflict, RuleRefused
 
+PUT_TOKEN = "putToken"  # the in-progress record's writer (OwnPutRetries)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 RETENTION_SECONDS = 24 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,6 +23,19 @@ def _persistence_layer(table_name: str, client: Any) -> Any:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     class SpreadKeyPersistenceLayer(DynamoDBPersistenceLayer):
+        def _put_record(self, data_record: Any) -> None:
+            # botocore sends a PutItem again when its answer was lost (a read timeout): the second attempt meets the
+            # record the first one wrote, and Powertools would answer the request that wrote it "already in progress"
+            # (a 409 to a first request, found by `make load`). The record carries this request's token, and the
+            # condition lets the same token through: a retry of our own put succeeds, anyone else's still fails.
+            client = self.client
+            unwrapped = getattr(client, "unwrapped", client)  # never stacked
+            self.client = OwnPutRetries(unwrapped, uuid.uuid4().hex)  # type: ignore[assignment]  # a client's stand-in
+            try:
+                super()._put_record(data_record)
+            finally:
+                self.client = client
+
         def _get_key(self, idempotency_key: str) -> dict[str, Any]:
             return {"PK": {"S": f"IDEMPOTENCY#{idempotency_key}"}, "SK": {"S": "IDEMPOTENCY"}}
 
@@ -30,6 +45,35 @@ def _persistence_layer(table_name: str, client: Any) -> Any:
             return record
 
     return SpreadKeyPersistenceLayer(table_name=table_name, key_attr="PK", expiry_attr="ttl", boto3_client=client)
+
+
+class OwnPutRetries:
+    """A DynamoDB client whose PutItem stamps the item with a token and also succeeds where the item already holds
+    that same token (so botocore's retry of a put that did land is not refused by its own first attempt)."""
+
+    def __init__(self, client: Any, token: str) -> None:
+        self._client, self._token = client, token
+
+    @property
+    def unwrapped(self) -> Any:
+        return self._client
+
+    def put_item(self, **request: Any) -> Any:
+        stamped = {**request, "Item": {**request["Item"], PUT_TOKEN: {"S": self._token}}}
+        if request.get("ConditionExpression"):
+            stamped["ConditionExpression"] = f"({request['ConditionExpression']}) OR #put_token = :put_token"
+            stamped["ExpressionAttributeNames"] = {
+                **request.get("ExpressionAttributeNames", {}),
+                "#put_token": PUT_TOKEN,
+            }
+            stamped["ExpressionAttributeValues"] = {
+                **request.get("ExpressionAttributeValues", {}),
+                ":put_token": {"S": self._token},
+            }
+        return self._client.put_item(**stamped)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 class IdempotentRequests:
