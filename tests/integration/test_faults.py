@@ -42,9 +42,16 @@ class Faults:
     lists the faulted requests in order (a botocore retry is a request again)."""
 
     def __init__(
-        self, operation: str, *, code: str = "ThrottlingException", times: int | None = 100, **extra: Any
+        self,
+        operation: str,
+        *,
+        code: str = "ThrottlingException",
+        times: int | None = 100,
+        after: int = 0,
+        **extra: Any,
     ) -> None:
         self.operation, self.code, self.left, self.extra = operation, code, times, extra
+        self.passed = after  # the first `after` matching requests go through
         self.status = 500 if code in SERVER_ERRORS else 400
         self.operations: list[str] = []
         self._moto = botocore_stubber.process_request
@@ -63,6 +70,9 @@ class Faults:
         target = request.headers.get("X-Amz-Target", b"")
         target = target.decode() if isinstance(target, bytes) else str(target)
         if self.left == 0 or not self._faulted(target):
+            return self._moto(request)
+        if self.passed > 0:
+            self.passed -= 1
             return self._moto(request)
         if self.left is not None:
             self.left -= 1
@@ -490,3 +500,36 @@ def test_only_the_records_own_writer_passes_its_condition_again(world: World) ->
     assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     stored = aws.dynamodb().get_item(TableName=table, Key={"PK": record["PK"], "SK": record["SK"]})["Item"]
     assert stored["putToken"] == {"S": "first"}
+
+
+def test_a_keyed_offer_whose_answer_could_not_be_recorded_is_not_created_twice(
+    world: World, apis: dict[str, Any], provider: FakeProvider, no_backoff: None
+) -> None:
+    """The offer is written, then Powertools cannot record the answer (its UpdateItem fails): 503, the record stays
+    in progress. Once that time is over, the client's retry runs the creation again: it meets its own offer (the id
+    comes from the key) and answers it, where it used to create a second one."""
+    module = apis[ROUTES["POST /offers"]]
+    event = Operation("POST /offers", PRO, body=a_dvd, succeeds=201, headers=idempotency_key).event(
+        Scene(world, provider)
+    )
+    venue_id = json.loads(event["body"])["venueId"]
+    offers_before = {item["PK"]["S"] for item in every_item() if item.get("entity", {}).get("S") == "OFFER"}
+    # the offer's public number (an UpdateItem) and its transaction pass; Powertools' result (an UpdateItem) fails
+    with Faults("UpdateItem", after=1, times=None) as faults:
+        first = send(module, event)
+    assert faults.operations == ["UpdateItem", "UpdateItem"]  # botocore's two attempts at the result
+    assert (first.status, first.body["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert send(module, event).status == 409  # REQUEST_IN_PROGRESS while the first may still be running
+
+    client = boto3.client("dynamodb", region_name="eu-west-3")
+    (record,) = [item for item in every_item() if item["PK"]["S"].startswith("IDEMPOTENCY#")
+                 and item.get("status", {}).get("S") == "INPROGRESS"]  # fmt: skip
+    client.update_item(TableName=get_settings().table_name, Key={"PK": record["PK"], "SK": record["SK"]},
+                       UpdateExpression="SET in_progress_expiration = :past",
+                       ExpressionAttributeValues={":past": {"N": "0"}})  # fmt: skip  # that invocation is long over
+    retried = send(module, event)
+    assert retried.status == 201, retried.body
+    created = {item["PK"]["S"] for item in every_item() if item.get("entity", {}).get("S") == "OFFER"} - offers_before
+    assert created == {f"OFFER#{retried.body['id']}"}  # one offer, the one the first run wrote
+    assert retried.body["venueId"] == venue_id
+    assert send(module, event).body == retried.body  # and from now on, that answer

@@ -118,18 +118,26 @@ class IdempotentRequests:
 
         return call  # type: ignore[return-value]
 
-    def per_request(self, use_case: Callable[[Any, Any], Any]) -> Callable[[Any, Any, str | None], Any]:
-        """`use_case(caller, data)` made idempotent on (caller, Idempotency-Key); without a key it just runs."""
+    def per_request(
+        self, use_case: Callable[..., Any], *, keyed: bool = False
+    ) -> Callable[[Any, Any, str | None], Any]:
+        """`use_case(caller, data)` made idempotent on (caller, Idempotency-Key); without a key it just runs. `keyed`:
+        the use case takes the key too, `use_case(caller, data, key)` (None without one), to make its own writes
+        idempotent on it — Powertools runs it again when its record could not be completed (the result's write
+        failed after the use case had written) and its in-progress time is over."""
+
+        def run(caller: Any, data: Any, key: str | None) -> Any:
+            return use_case(caller, data, key) if keyed else use_case(caller, data)
 
         def for_request(request: dict[str, Any], caller: Any, data: Any) -> Any:
-            return use_case(caller, data)
+            return run(caller, data, request["key"])
 
         for_request.__qualname__ = getattr(use_case, "__qualname__", "use_case")  # names the records' key prefix
         once = self.wrap(for_request)
 
         def call(caller: Any, data: Any, idempotency_key: str | None) -> Any:
             if idempotency_key is None:
-                return use_case(caller, data)
+                return run(caller, data, None)
             body = data.model_dump(by_alias=True, mode="json")
             request = {"user": caller.user_id, "key": idempotency_key, "body": body}
             return once(request=request, caller=caller, data=data)

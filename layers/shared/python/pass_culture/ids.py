@@ -17,6 +17,15 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+# Ids of what a request with an Idempotency-Key creates: the same key (of the same caller) gives the same id.
+KEYED_IDS = uuid.UUID("7c0f3d8e-5b7a-4f0e-9a51-2d6c1b9e4a30")
+
+
+def keyed_id(caller_id: str, idempotency_key: str) -> str:
+    """The id of what (caller, Idempotency-Key) creates: running the creation again meets it written."""
+    return uuid.uuid5(KEYED_IDS, f"{caller_id}\n{idempotency_key}").hex
+
+
 def new_countermark() -> str:
     return "".join(secrets.choice(COUNTERMARK_ALPHABET) for _ in range(COUNTERMARK_LENGTH))
 

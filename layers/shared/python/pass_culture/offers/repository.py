@@ -30,6 +30,11 @@ from pass_culture.errors import Conflict, Forbidden, NotFound
 from pass_culture.geo import PARTITION_PRECISION
 from pass_culture.offers.models import BookInfo, Offer, Stock
 
+
+class OfferExists(Exception):
+    """An offer with this id is already written (a creation keyed by an Idempotency-Key, run again)."""
+
+
 NOT_A_MEMBER = Forbidden("You are not a member of this venue's offerer.", code="NOT_OFFERER_MEMBER")
 
 
@@ -157,10 +162,11 @@ class OffersRepository:
         return reserve_public_ids(self._table, count)
 
     def create_offer(self, offer: Offer, user_id: str) -> None:
+        """Raises OfferExists when an offer has its id already (a keyed creation run again)."""
         item = {**offer_key(offer.id), "entity": "OFFER", **_index_keys(offer), **offer.to_api()}
         if offer.is_active:
             item.update(_geo_keys(offer))
-        self._transact_as_member([Put(item, ITEM_IS_NEW), _member(user_id, offer.offerer_id)])
+        self._transact_as_member([Put(item, ITEM_IS_NEW), _member(user_id, offer.offerer_id)], OfferExists())
 
     def update_offer(self, offer: Offer, changes: dict[str, Any], user_id: str) -> Offer:
         """Applies camelCase `changes`; listing in the search index follows `isActive`."""

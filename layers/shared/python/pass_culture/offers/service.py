@@ -17,7 +17,7 @@ from pass_culture.clock import Clock, isoformat
 from pass_culture.errors import BadRequest, Forbidden, NotFound, RuleRefused
 from pass_culture.geo import MAX_CELLS, AreaTooLarge, covering_cells, encode, haversine_km
 from pass_culture.idempotency import IdempotentRequests
-from pass_culture.ids import new_id
+from pass_culture.ids import keyed_id, new_id
 from pass_culture.offers.catalogue import MAX_REPORTED_REJECTIONS, parse_catalogue
 from pass_culture.offers.images import ImageUploads, image_key
 from pass_culture.offers.models import (
@@ -31,7 +31,7 @@ from pass_culture.offers.models import (
     VenueSnapshot,
     stock_to_api,
 )
-from pass_culture.offers.repository import OffersRepository
+from pass_culture.offers.repository import OfferExists, OffersRepository
 from pass_culture.offers.rules import (
     check_offer_fits,
     check_stock_dates,
@@ -91,7 +91,7 @@ class OffersService:
         self._images = images
         self._clock = clock
         self.idempotency = idempotency
-        self._create_once = idempotency.per_request(self.create_offer) if idempotency else None
+        self._create_once = idempotency.per_request(self.create_offer, keyed=True) if idempotency else None
 
     def create_offer_once(self, caller: Caller, data: CreateOfferInput, idempotency_key: str | None) -> dict[str, Any]:
         """`POST /offers`: with an Idempotency-Key, a retry answers the first answer and creates nothing more."""
@@ -113,8 +113,12 @@ class OffersService:
         return user_id, offer
 
     # -- offers --------------------------------------------------------------------------------------------------
-    def create_offer(self, caller: Caller, data: CreateOfferInput) -> dict[str, Any]:
-        """2 round trips: the venue and the catalogue's book in one read, then the offer with the membership check."""
+    def create_offer(
+        self, caller: Caller, data: CreateOfferInput, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """2 round trips: the venue and the catalogue's book in one read, then the offer with the membership check.
+        With an Idempotency-Key the offer's id is derived from it (and the pro): run again for the same key — after
+        a failure to record its first answer — it finds its offer written and answers it instead of a second one."""
         user_id = self._pro(caller)
         subcategory = subcategory_of(data.subcategory_id)
         ean = valid_ean(data.ean) if data.ean else None
@@ -136,8 +140,9 @@ class OffersService:
             )
         check_offer_fits(subcategory, url=data.url, is_duo=data.is_duo, ean=ean)
         now = self._clock.now()
+        offer_id = keyed_id(user_id, idempotency_key) if idempotency_key else new_id()
         offer = Offer(
-            id=new_id(),
+            id=offer_id,
             public_id=self._repository.reserve_public_ids(1),
             venue_id=venue.id,
             offerer_id=venue.offerer_id,
@@ -155,7 +160,13 @@ class OffersService:
             created_at=now,
             updated_at=now,
         )
-        self._repository.create_offer(offer, user_id)
+        try:
+            self._repository.create_offer(offer, user_id)
+        except OfferExists:  # this key's offer, written by a first run whose answer was lost
+            existing = self._repository.offer_with_stocks(offer_id)
+            if existing is None:
+                raise
+            return public_offer(existing[0], existing[1], now, self._images)
         return public_offer(offer, [], now, self._images)
 
     def get_offer(self, offer_id: str) -> dict[str, Any]:
