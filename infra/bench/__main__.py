@@ -71,7 +71,7 @@ def run(benchmark: Benchmark) -> int:
     section = "\n".join([
         f"## {benchmark.title}",
         "",
-        f"`{benchmark.command}` (in `make bench`), {run_line}; {minutes:.1f} min. {benchmark.what}",
+        f"`{benchmark.command}` (in `make bench`), {run_line}; {minutes:.1f} min: {benchmark.what}",
         "",
         report.as_markdown(answer.stdout),
         "",

@@ -6,6 +6,7 @@ touches them alike).
 
     python -m infra.bench.first_answer             # 7 rounds
     python -m infra.bench.first_answer --runs 11
+    python -m infra.bench.first_answer --profile BookingsApiFunction   # where its first answer's time goes (cProfile)
 """
 
 from __future__ import annotations
@@ -89,6 +90,16 @@ def first_requests(state: dict[str, Any]) -> dict[str, tuple[dict[str, Any], Any
     }
 
 
+PROFILED = (
+    "import cProfile, pstats\n"
+    "profile = cProfile.Profile()\n"
+    "profile.enable()\n"
+    "{probe}\n"
+    "profile.disable()\n"
+    "pstats.Stats(profile).sort_stats('cumulative').print_stats(45)\n"
+)
+
+
 def run(code: str, environment: dict[str, str], *arguments: str) -> str:
     answer = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True,
                             env=environment, cwd=ROOT, check=False, timeout=120)  # fmt: skip
@@ -100,6 +111,7 @@ def run(code: str, environment: dict[str, str], *arguments: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--profile", metavar="FUNCTION", help="profile one function's first answer instead")
     arguments = parser.parse_args()
     from infra.bench.handlers import world
     from infra.local.embedded_aws import EmbeddedAws, provision
@@ -125,6 +137,16 @@ def main() -> int:
     clients.client.cache_clear()
     state = world()
     requests = first_requests(state)
+    if arguments.profile:
+        event, _ = requests[arguments.profile]
+        probe = PROBE.format(module=declared[arguments.profile].module_name)
+        code = PROFILED.format(probe=probe)
+        run(probe, environments[arguments.profile], json.dumps(event))  # bytecode and file cache warm, as in a run
+        answer = subprocess.run([sys.executable, "-c", code, json.dumps(event)], capture_output=True, text=True,
+                                env=environments[arguments.profile], cwd=ROOT, check=False, timeout=120)  # fmt: skip
+        aws.stop()
+        print(answer.stdout, answer.stderr[-2000:])
+        return answer.returncode
     floor_code = FLOOR.format(table=str(provisioned.ref("Table")))
     samples: dict[str, list[float]] = {"floor": [], **{name: [] for name in requests}}
     try:

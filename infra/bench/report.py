@@ -57,7 +57,9 @@ def commit() -> str:
         return answer.stdout.strip()
 
     short = git("rev-parse", "--short", "HEAD") or "?"
-    return short + (" (uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # This file itself changes with every benchmark: only the other files' changes make the figures not the commit's.
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/benchmarks.md")
+    return short + (" (uncommitted changes)" if changed else "")
 
 
 def machine() -> str:
@@ -88,7 +90,8 @@ def write_section(section: str, path: Path = DOCS) -> None:
 
 
 def write_summary(rows: list[Row], command: str, run: str, path: Path = DOCS) -> None:
-    """Puts `rows` in the summary table, replacing the rows of the same figures; the table sits under the header."""
+    """Puts `rows` in the summary table in place of the rows the same command wrote before (and of rows of the same
+    figures); the table sits under the header."""
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     table: dict[str, str] = {}
     start = text.find(SUMMARY + "\n")
@@ -97,7 +100,7 @@ def write_summary(rows: list[Row], command: str, run: str, path: Path = DOCS) ->
         body = text[start : following if following != -1 else len(text)]
         for line in body.splitlines()[2:]:
             cells = re.match(r"\| (.+?) \|", line)
-            if cells and not line.startswith(("| figure |", "| --- |")):
+            if cells and not line.startswith(("| figure |", "| --- |")) and f"| `{command}` |" not in line:
                 table[cells.group(1)] = line
     for row in rows:
         table[row.figure] = row.cells(command, run)
