@@ -360,12 +360,13 @@ def choose_shards(
 
 # -- the report ----------------------------------------------------------------------------------------------------
 def designs(shards: int) -> list[Design]:
-    """A: the code as it stands (the offer's check shares the stock's partition). B: the offer's check moved off it.
+    """A: the code before issue #15 (the offer's check shared the stock's partition). B: the offer's check moved off it
+    (the stock carries `offerActive`): the code as it stands.
     C: B with the stock in shards; the offerer's check and the index keys as today. D: shards, both checks moved off,
     the event's index keys spread."""
     return [
-        Design("A one item, as the code stands", 1, STOCK_UNITS + OFFER_CHECK_UNITS, INDEX_UNITS),
-        Design("B one item, checks moved off", 1, STOCK_UNITS, INDEX_UNITS),
+        Design("A one item + the offer's check", 1, STOCK_UNITS + OFFER_CHECK_UNITS, INDEX_UNITS),
+        Design("B one item, as the code stands", 1, STOCK_UNITS, INDEX_UNITS),
         Design(f"C {shards} shards, index keys as today", shards, STOCK_UNITS, INDEX_UNITS),
         Design(f"D {shards} shards, index keys spread", shards, STOCK_UNITS, 0),
     ]
@@ -432,10 +433,10 @@ def report(places: int, crowd: Crowd, client: Client, platform: Platform, seed: 
         f"N = {shards}: the fewest shards with nothing throttled and every shard at or below {HEADROOM:.0%} of "
         f"{limit} units/s in its peak second, for seeds {SEED}, {SEED + 10} and {SEED + 20}.",
         summary_line(
-            f"peak: {places}-place event at 20:00, writes throttled (one item → {shards} shards, spread)",
-            f"{main[0].throttled} → {main[-1].throttled}",
-            "0",
-            main[-1].throttled == 0,
+            f"peak: {places}-place event at 20:00, writes throttled: A (before) / B (the code now) / D"
+            f" ({shards} shards, index keys spread)",
+            f"{main[0].throttled} / {main[1].throttled} / {main[-1].throttled}",
+            "—",
         ),
     ]
     return "\n".join(lines)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from pass_culture import aws, dynamo
 from pass_culture.accounts.repository import credit_key
+from pass_culture.offers.models import UpdateOfferInput
 from pass_culture.offers.repository import stock_key
 from tests.conftest import count_round_trips
 from tests.events import claims_of
@@ -180,3 +182,56 @@ def test_round_trips_of_booking_and_cancelling(world: World) -> None:
     counter.reset()
     world.cancel(young, booking["id"])
     assert counter.calls == ["GetItem", "TransactWriteItems"]
+
+
+def test_a_stock_carries_its_offers_state_so_a_booking_checks_one_item(world: World) -> None:
+    """docs/scale.md §8: the offer's check left the booking's transaction (it shared the stock's partition); the
+    stock's `offerActive` follows the offer, and the stock's condition holds it."""
+    stock = world.offer("LIVRE_PAPIER", 500, quantity=5)
+    offer_id = stock.split(".")[0]
+    assert world.stock(stock)["offerActive"] is True
+    world.offers.deactivate_offer(PRO, offer_id)
+    assert world.stock(stock)["offerActive"] is False
+    world.offers.update_offer(PRO, offer_id, UpdateOfferInput(is_active=True))
+    assert world.stock(stock)["offerActive"] is True
+    young = world.young()
+    counter = count_round_trips(aws.dynamodb())
+    assert world.book(young, stock).status == 201
+    assert counter.calls == ["BatchGetItem", "TransactWriteItems"]
+
+
+def test_an_offer_deactivated_between_the_read_and_the_write_is_not_bookable_not_sold_out(world: World) -> None:
+    from pass_culture.bookings.repository import BookingsRepository
+
+    stock, young = world.offer("LIVRE_PAPIER", 500, quantity=5), world.young()
+    offer_id = stock.split(".")[0]
+    original = BookingsRepository.book
+
+    def deactivated_meanwhile(self: BookingsRepository, *args: Any, **kwargs: Any) -> None:
+        world.offers.deactivate_offer(PRO, offer_id)  # after the booking read the offer as active
+        original(self, *args, **kwargs)
+
+    BookingsRepository.book = deactivated_meanwhile  # type: ignore[method-assign]
+    try:
+        answer = world.book(young, stock)
+    finally:
+        BookingsRepository.book = original  # type: ignore[method-assign]
+    assert (answer.status, answer.body["code"]) == (422, "OFFER_NOT_BOOKABLE")
+    assert world.stock(stock)["bookedQuantity"] == 0 and world.credit(young).get("spentCents", 0) == 0
+
+
+def test_an_offer_with_more_stocks_than_one_transaction_takes_closes_them_all(world: World) -> None:
+    from pass_culture.offers.models import CreateStockInput
+
+    stock = world.offer("SEANCE_CINE", 500, quantity=5, days=3)
+    offer_id = stock.split(".")[0]
+    beginning = datetime.now(UTC) + timedelta(days=4)
+    for n in range(105):  # 106 showings: the offer and the first 98 in one transaction, the others in another
+        world.offers.add_stock(PRO, offer_id, CreateStockInput(price_cents=500, quantity=5,
+                                                               beginning_datetime=beginning + timedelta(hours=n)))  # fmt: skip
+    world.offers.deactivate_offer(PRO, offer_id)
+    offer = world.table.get(dynamo.key(f"OFFER#{offer_id}", "OFFER"))
+    assert offer is not None and len(offer["stockIds"]) == 106
+    assert {world.stock(stock_id)["offerActive"] for stock_id in offer["stockIds"]} == {False}
+    world.offers.update_offer(PRO, offer_id, UpdateOfferInput(is_active=True))
+    assert {world.stock(stock_id)["offerActive"] for stock_id in offer["stockIds"]} == {True}

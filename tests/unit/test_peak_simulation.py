@@ -156,6 +156,6 @@ def test_the_report_prints_both_tables_and_the_chosen_n(capsys: pytest.CaptureFi
     assert main(["--places", "500", "--people", "2500", "--rows", "3"]) == 0
 
     out = capsys.readouterr().out
-    assert "A one item, as the code stands" in out and "D " in out
+    assert "A one item + the offer's check" in out and "B one item, as the code stands" in out and "D " in out
     assert "\n  2 " in out and "\n  3 " not in out  # three seconds shown one by one
     assert "N = " in out

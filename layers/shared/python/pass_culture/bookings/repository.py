@@ -163,10 +163,13 @@ class BookingsRepository:
 
     def book(self, booking: Booking, stock: Stock, credit: Credit, due: Due | None, now: datetime) -> None:
         asked = booking.quantity
+        # The stock carries its offer's isActive (offers.repository.stock_item): no check of the offer's item, which
+        # shares the stock's partition (docs/scale.md §8).
         stock_condition = (
-            "attribute_exists(PK) AND (attribute_type(bookingLimitDatetime, :null) OR bookingLimitDatetime >= :now)"
+            "attribute_exists(PK) AND offerActive = :true"
+            " AND (attribute_type(bookingLimitDatetime, :null) OR bookingLimitDatetime >= :now)"
         )
-        values: dict[str, Any] = {":asked": asked, ":null": "NULL", ":now": isoformat(now)}
+        values: dict[str, Any] = {":asked": asked, ":null": "NULL", ":now": isoformat(now), ":true": True}
         if stock.quantity is None:
             stock_condition += " AND attribute_type(quantity, :null)"
         else:
@@ -181,6 +184,7 @@ class BookingsRepository:
                 stock_key(stock.id),
                 Expression("SET bookedQuantity = bookedQuantity + :asked", values=values),
                 Expression(stock_condition),
+                return_old_on_failure=True,  # sold out, or its offer deactivated meanwhile: the old item tells
             ),
             Put({**token_key(booking.token), "bookingId": booking.id, "offererId": booking.offerer_id}, ITEM_IS_NEW),
             Put({**active_booking_key(user_id, booking.offer_id), "bookingId": booking.id}, ITEM_IS_NEW),
@@ -188,7 +192,6 @@ class BookingsRepository:
                 offerer_key(booking.offerer_id),
                 Expression("validationStatus = :validated", values={":validated": "VALIDATED"}),
             ),
-            ConditionCheck(offer_key(booking.offer_id), Expression("isActive = :true", values={":true": True})),
         ]
         if booking.amount_cents > 0:
             operations.append(Update(credit_key(user_id), *self._spend(credit, booking, now)))
@@ -200,10 +203,13 @@ class BookingsRepository:
                 2: BookingRace.TOKEN,
                 3: BookingRace.ALREADY_BOOKED,
                 4: BookingRace.NOT_BOOKABLE,
-                5: BookingRace.NOT_BOOKABLE,
-                6: BookingRace.CREDIT,
+                5: BookingRace.CREDIT,
             }
-            raise BookingLost({by_position[p] for p in cancelled.failed_positions() if p in by_position}) from None
+            races = {by_position[p] for p in cancelled.failed_positions() if p in by_position}
+            old_stock = cancelled.old_item(1) if BookingRace.STOCK in races else None
+            if old_stock is not None and old_stock.get("offerActive") is not True:
+                races = (races - {BookingRace.STOCK}) | {BookingRace.NOT_BOOKABLE}
+            raise BookingLost(races) from None
 
     @staticmethod
     def _spend(credit: Credit, booking: Booking, now: datetime) -> tuple[Expression, Expression]:

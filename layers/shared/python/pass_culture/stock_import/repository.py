@@ -26,7 +26,7 @@ from pass_culture.dynamo import (
     key,
 )
 from pass_culture.offers.models import Offer, Stock
-from pass_culture.offers.repository import _geo_keys, _index_keys, book_key, offer_key, stock_key
+from pass_culture.offers.repository import _geo_keys, _index_keys, book_key, offer_key, stock_item, stock_key
 from pass_culture.stock_import.models import (
     CatalogueBook,
     ImportReport,
@@ -52,6 +52,7 @@ class ImportedOffer:
     stock_id: str | None  # the stock the import keeps (the first one); None: the offer has none yet
     provider_available: int | None
     provider_price_cents: int | None
+    is_active: bool = True
 
 
 def report_key(venue_id: str, started_at: datetime, run_id: str) -> Item:
@@ -130,6 +131,7 @@ class StockImportRepository:
                 stock_id=stock_ids[0] if stock_ids else None,
                 provider_available=item.get("providerAvailable"),
                 provider_price_cents=item.get("providerPriceCents"),
+                is_active=bool(item.get("isActive", True)),
             )
         return found
 
@@ -153,7 +155,7 @@ class StockImportRepository:
             item.update(_geo_keys(offer))
         return [
             Put(item, ITEM_IS_NEW),
-            Put({**stock_key(stock.id), "entity": "STOCK", **stock.to_api()}, ITEM_IS_NEW),
+            Put(stock_item(stock, offer.is_active), ITEM_IS_NEW),
         ]
 
     @staticmethod
@@ -169,7 +171,7 @@ class StockImportRepository:
         if new_stock is not None:
             offer_set += ", stockIds = list_append(if_not_exists(stockIds, :none), :new)"
             values.update({":none": [], ":new": [new_stock.id]})
-            operations.append(Put({**stock_key(new_stock.id), "entity": "STOCK", **new_stock.to_api()}, ITEM_IS_NEW))
+            operations.append(Put(stock_item(new_stock, existing.is_active), ITEM_IS_NEW))
         else:
             assert existing.stock_id is not None
             operations.append(
