@@ -312,6 +312,29 @@ def test_an_idempotency_key_creates_once(shop: Shop) -> None:
     assert len(shop.venue_offers().body["items"]) == 2
 
 
+def test_a_key_whose_record_expired_may_create_another_offer_but_not_the_same_one_twice(shop: Shop) -> None:
+    """The offer's id comes from (pro, key, body): a re-run of the same request finds its offer; once the key's
+    record has expired (DynamoDB's TTL, 24 h), the key used for another request creates that other offer."""
+    from pass_culture.settings import get_settings
+
+    client, table = aws.dynamodb(), get_settings().table_name
+
+    def records_expire() -> None:  # what DynamoDB's TTL does after 24 h (a test-only Scan finds the records)
+        found = client.scan(TableName=table, FilterExpression="begins_with(PK, :p)",
+                            ExpressionAttributeValues={":p": {"S": "IDEMPOTENCY#"}})["Items"]  # fmt: skip
+        for item in found:
+            client.delete_item(TableName=table, Key={"PK": item["PK"], "SK": item["SK"]})
+
+    first = shop.create(headers_key="reused-1", subcategoryId="CONCERT", name="Concert")
+    records_expire()
+    other = shop.create(headers_key="reused-1", subcategoryId="CONCERT", name="Autre concert")
+    assert other.status == 201 and other.body["id"] != first.body["id"]
+    records_expire()
+    again = shop.create(headers_key="reused-1", subcategoryId="CONCERT", name="Concert")
+    assert (again.status, again.body["id"]) == (201, first.body["id"])  # the same request: its offer, not a third
+    assert len(shop.venue_offers().body["items"]) == 2
+
+
 def test_round_trips_of_create_and_read(shop: Shop) -> None:
     counter = count_round_trips(aws.dynamodb())
     created = shop.create(ean="9782070360024")

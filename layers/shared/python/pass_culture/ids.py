@@ -21,9 +21,10 @@ def new_id() -> str:
 KEYED_IDS = uuid.UUID("7c0f3d8e-5b7a-4f0e-9a51-2d6c1b9e4a30")
 
 
-def keyed_id(caller_id: str, idempotency_key: str) -> str:
-    """The id of what (caller, Idempotency-Key) creates: running the creation again meets it written."""
-    return uuid.uuid5(KEYED_IDS, f"{caller_id}\n{idempotency_key}").hex
+def keyed_id(caller_id: str, idempotency_key: str, request: str) -> str:
+    """The id of what (caller, Idempotency-Key, request body) creates: running the creation again meets it written.
+    The body is part of it: once the key's record has expired (24 h) the key may be used for another request."""
+    return uuid.uuid5(KEYED_IDS, f"{caller_id}\n{idempotency_key}\n{request}").hex
 
 
 def new_countermark() -> str:

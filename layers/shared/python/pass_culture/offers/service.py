@@ -140,7 +140,8 @@ class OffersService:
             )
         check_offer_fits(subcategory, url=data.url, is_duo=data.is_duo, ean=ean)
         now = self._clock.now()
-        offer_id = keyed_id(user_id, idempotency_key) if idempotency_key else new_id()
+        request = json.dumps(data.model_dump(by_alias=True, mode="json"), sort_keys=True)
+        offer_id = keyed_id(user_id, idempotency_key, request) if idempotency_key else new_id()
         offer = Offer(
             id=offer_id,
             public_id=self._repository.reserve_public_ids(1),
