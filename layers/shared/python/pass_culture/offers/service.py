@@ -117,7 +117,7 @@ class OffersService:
         self, caller: Caller, data: CreateOfferInput, idempotency_key: str | None = None
     ) -> dict[str, Any]:
         """2 round trips: the venue and the catalogue's book in one read, then the offer with the membership check.
-        With an Idempotency-Key the offer's id is derived from it (and the pro): run again for the same key — after
+        With an Idempotency-Key the offer's id is derived from it, the pro and the request: run again — after
         a failure to record its first answer — it finds its offer written and answers it instead of a second one."""
         user_id = self._pro(caller)
         subcategory = subcategory_of(data.subcategory_id)
