@@ -58,6 +58,7 @@ BENCHMARKS = (
 
 def run(benchmark: Benchmark) -> int:
     started_at, started = datetime.now(UTC), time.monotonic()
+    run_line, stamp = report.run_line(started_at), report.stamp(started_at)  # the commit the benchmark runs on
     print(f"== {benchmark.command}", flush=True)
     path = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared" / "python")])  # as the Makefile exports it
     answer = subprocess.run([sys.executable, "-m", f"infra.bench.{benchmark.name}"], cwd=ROOT, text=True,
@@ -67,7 +68,6 @@ def run(benchmark: Benchmark) -> int:
         print(f"{benchmark.command} failed (exit {answer.returncode}): docs/benchmarks.md left as it was", flush=True)
         return answer.returncode
     minutes = (time.monotonic() - started) / 60
-    run_line = report.run_line(started_at)
     section = "\n".join([
         f"## {benchmark.title}",
         "",
@@ -78,7 +78,7 @@ def run(benchmark: Benchmark) -> int:
     ])  # fmt: skip
     report.write_section(section)
     rows = [row for line in answer.stdout.splitlines() if (row := report.parse_summary(line))]
-    report.write_summary(rows, benchmark.command, report.stamp(started_at))
+    report.write_summary(rows, benchmark.command, stamp)
     return 0
 
 
