@@ -45,6 +45,14 @@ PROBE = (
 )
 
 
+def routed(method: str, resource: str, claims: dict[str, str] | None = None, **parameters: str) -> dict[str, Any]:
+    """API Gateway's event for a route with path parameters: the path, its resource and its parameters."""
+    from tests.events import api_event
+
+    return api_event(method, resource.format(**parameters), resource=resource, path_parameters=parameters,
+                     claims=claims)  # fmt: skip
+
+
 def first_requests(state: dict[str, Any]) -> dict[str, tuple[dict[str, Any], Any]]:
     """Each API function's first request (one that calls AWS) and the answer expected."""
     from tests.events import api_event, claims_of
@@ -57,23 +65,9 @@ def first_requests(state: dict[str, Any]) -> dict[str, tuple[dict[str, Any], Any
         "ApiKeyAuthorizerFunction": (authorizer_event, "Allow"),
         "PlatformApiFunction": (api_event("GET", "/admin/job-runs", query={"job": "payouts"}, claims=admin), 200),
         "AccountsApiFunction": (api_event("GET", "/me", claims=young), 200),
-        "OffersApiFunction": (
-            api_event(
-                "GET",
-                f"/offers/{state['offer_id']}",
-                resource="/offers/{offerId}",
-                path_parameters={"offerId": state["offer_id"]},
-            ),
-            200,
-        ),
+        "OffersApiFunction": (routed("GET", "/offers/{offerId}", offerId=state["offer_id"]), 200),
         "StockImportApiFunction": (
-            api_event(
-                "GET",
-                f"/venues/{state['venue_id']}/stock-imports",
-                resource="/venues/{venueId}/stock-imports",
-                path_parameters={"venueId": state["venue_id"]},
-                claims=claims_of("pro", "pro"),
-            ),
+            routed("GET", "/venues/{venueId}/stock-imports", claims_of("pro", "pro"), venueId=state["venue_id"]),
             200,
         ),
         "BookingsApiFunction": (api_event("GET", "/me/bookings", claims=young), 200),

@@ -46,13 +46,8 @@ PASSWORD = "Culture-Locale-2026"
 
 def seed(stack_url: str, aws_endpoint: str, young_people: int, offers: int) -> dict[str, Any]:
     """Offers with large stocks at the seeded bookshop, and young people (registered by the admin) with ID tokens."""
-    import boto3
-
+    from infra.load.seed import aws_client
     from pass_culture import dynamo
-
-    def client(service: str) -> Any:
-        return boto3.client(service, endpoint_url=aws_endpoint, region_name="eu-west-3",  # type: ignore[call-overload]
-                            aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
 
     admin, pro = login(stack_url, "admin@passculture.local"), login(stack_url, "libraire@librairie-marais.example")
     found = requests.get(f"{stack_url}/offers", params={"lat": "48.859", "lon": "2.356", "radiusKm": "1"}, timeout=20)
@@ -64,7 +59,7 @@ def seed(stack_url: str, aws_endpoint: str, young_people: int, offers: int) -> d
         stock = requests.post(f"{stack_url}/offers/{offer['id']}/stocks", headers=bearer(pro), timeout=10,
                               json={"priceCents": 100, "quantity": 100_000}).json()  # fmt: skip
         stocks.append(stock["id"])
-    cognito = client("cognito-idp")
+    cognito = aws_client(aws_endpoint, "cognito-idp")
     pool = cognito.list_user_pools(MaxResults=5)["UserPools"][0]["Id"]
     tokens = []
     for n in range(young_people):
@@ -74,7 +69,7 @@ def seed(stack_url: str, aws_endpoint: str, young_people: int, offers: int) -> d
             "phone": "0600000000", "postalCode": "75011"}).raise_for_status()  # fmt: skip
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=PASSWORD, Permanent=True)
         tokens.append(login(stack_url, email))
-    dynamodb = client("dynamodb")
+    dynamodb = aws_client(aws_endpoint, "dynamodb")
     table_name = next(name for name in dynamodb.list_tables()["TableNames"] if "Table" in name)
     return {"stocks": stocks, "tokens": tokens, "table": dynamo.Table(dynamodb, table_name)}
 
@@ -165,11 +160,10 @@ class RawEmails:
     of a booking's (rendered once from the real template by the stack's own code)."""
 
     def __init__(self, table: Any, aws_endpoint: str, sender: str, message: bytes) -> None:
-        import boto3
+        from infra.load.seed import aws_client
 
         self.table, self.sender, self.message = table, sender, message
-        self.ses = boto3.client("ses", endpoint_url=aws_endpoint, region_name="eu-west-3",
-                                aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+        self.ses = aws_client(aws_endpoint, "ses")
 
     def send_two(self, booking_id: str) -> None:
         from pass_culture import dynamo

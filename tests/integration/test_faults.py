@@ -123,17 +123,6 @@ def test_a_passing_throttle_is_absorbed_by_botocores_retry(world: World) -> None
     assert world.stock(stock)["bookedQuantity"] == 1 and world.credit(young)["spentCents"] == 1200
 
 
-def test_a_transaction_cancelled_for_capacity_is_503_not_a_lost_race(world: World) -> None:
-    """DynamoDB cancels a transaction whose item is throttled: no condition failed, the booking may be retried."""
-    stock, young = world.offer("LIVRE_PAPIER", 1200, quantity=3), world.young()
-    reasons = [{"Code": "None"}, {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}]
-    faults = Faults("TransactWriteItems", code="TransactionCanceledException", CancellationReasons=reasons)
-    answer = world.book(young, stock)
-    faults.stop()
-    assert (answer.status, answer.headers.get("Retry-After")) == (503, "1")
-    assert nothing_written(world, young, stock)
-
-
 def test_reads_throttled_or_timing_out_are_503_too(world: World) -> None:
     young = world.young()
     for code in ("ProvisionedThroughputExceededException", "ReadTimeout"):
@@ -144,14 +133,25 @@ def test_reads_throttled_or_timing_out_are_503_too(world: World) -> None:
     assert world.call("GET", "/me/bookings", claims=young).status == 200
 
 
-def test_a_booking_refused_by_a_concurrent_transaction_can_be_retried(world: World) -> None:
-    """Another transaction held one of the items (TransactionConflict): no rule refused the booking."""
+@pytest.mark.parametrize(
+    ("reason", "status", "code", "retry_after"),
+    [
+        # DynamoDB cancels a transaction whose item is throttled: no condition failed, AWS could not take it now
+        ({"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}, 503,
+         "SERVICE_UNAVAILABLE", "1"),
+        # another transaction held one of the items: no rule refused it, "please retry", as the contract says
+        ({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}, 409,
+         "BOOKING_CONFLICT", None),
+    ],
+)  # fmt: skip
+def test_a_transaction_cancelled_by_aws_not_by_a_rule_writes_nothing_and_can_be_retried(
+    world: World, reason: dict[str, str], status: int, code: str, retry_after: str | None
+) -> None:
     stock, young = world.offer("LIVRE_PAPIER", 1200, quantity=3), world.young()
-    reasons = [{"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]
-    faults = Faults("TransactWriteItems", code="TransactionCanceledException", CancellationReasons=reasons)
-    answer = world.book(young, stock)
-    faults.stop()
-    assert (answer.status, answer.body["code"]) == (409, "BOOKING_CONFLICT")  # "please retry", as the contract says
+    reasons = [{"Code": "None"}, reason]
+    with Faults("TransactWriteItems", code="TransactionCanceledException", CancellationReasons=reasons):
+        answer = world.book(young, stock)
+    assert (answer.status, answer.body["code"], answer.headers.get("Retry-After")) == (status, code, retry_after)
     assert nothing_written(world, young, stock)
     assert world.book(young, stock).status == 201
 
