@@ -16,11 +16,12 @@ export UV
 # After the first download they run from uv's cache, offline.
 CHECKS_ENV := --no-project --isolated --quiet --compile-bytecode --with-requirements infra/checks/requirements.txt
 
-.PHONY: help bootstrap run test lint format typecheck check-template roles unit integration e2e bench requirements load-catalogue fuzz load
+.PHONY: help bootstrap run test lint format typecheck check-template roles unit integration e2e e2e-browser chromium deploy-portal bench requirements load-catalogue fuzz load
 
 help:
 	@echo "make run    - the local stack on http://127.0.0.1:$(PORT) (embedded AWS, API gateway, jobs, outbox)"
-	@echo "make test   - lint, types, template checks, unit + integration + e2e tests"
+	@echo "make test   - lint, types, template checks, unit + integration + e2e tests (the portal's in Chromium too)"
+	@echo "make e2e-browser - the pro portal's tests in headless Chromium (installs Chromium when missing)"
 	@echo "make bench  - cold starts, first answers, handler overhead, throughput, export, search, stock import, daily jobs, payouts, peak"
 	@echo "make load-catalogue FILE=books.csv - load a book catalogue into the running local stack"
 	@echo "make load   - load test through the local gateway (USERS=200 DURATION=60 s), invariants, docs/benchmarks.md"
@@ -102,6 +103,25 @@ integration: bootstrap
 e2e: bootstrap
 	$(UV) run --frozen pytest -q tests/e2e
 
+# The pro portal's end-to-end tests in headless Chromium (Debian's, driven by Playwright through its path);
+# screenshots of every page, desktop and phone, in .local/screenshots/ (not committed).
+e2e-browser: bootstrap chromium
+	$(UV) run --frozen pytest -q tests/browser
+
+# Debian's Chromium for the browser tests: apt as root (CI), else with sudo when it asks for no password, else one
+# message saying what to run.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if ! command -v $(CHROMIUM) >/dev/null 2>&1; then \
+		echo "make: installing Debian's chromium for the browser tests (once)" >&2; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+			echo "make: $(CHROMIUM) is missing: run 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chromium)" >&2; \
+			exit 1; fi; \
+		$$SUDO apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+	@$(CHROMIUM) --version 2>/dev/null  # Debian's wrapper script complains about large memory sizes on stderr
+
 # Schemathesis against the merged OpenAPI document, as every kind of caller, through a local stack of its own (or a
 # running one: URL=http://127.0.0.1:3000). Fails on any 5xx, undocumented status or answer off its schema.
 # `make test` runs a short version (tests/e2e/test_fuzz.py). EXAMPLES=25 cases per operation and caller.
@@ -121,6 +141,11 @@ load: bootstrap
 # some of them (`python -m infra.bench --list`); the full sizes of the stock import, daily jobs and payouts take hours.
 bench: bootstrap
 	$(UV) run --frozen python -m infra.bench $(BENCH)
+
+# The pro portal to its bucket after `sam deploy`: portal/ and a config.json from the stack's outputs, then a
+# CloudFront invalidation. STACK=pass-culture (the name given to sam deploy).
+deploy-portal: bootstrap
+	$(UV) run --frozen python -m infra.ops.deploy_portal --stack $(or $(STACK),pass-culture)
 
 # The dependencies layer is built by `sam build` from this file: keep it in step with uv.lock.
 requirements: bootstrap

@@ -121,13 +121,20 @@ class Provisioned:
         return self.resolver.attributes[(logical_id, name)]
 
 
-def provision(aws: ClientFactory, template: Mapping[str, Any], stack_name: str = STACK_NAME) -> Provisioned:
-    """Creates every resource of the template that has a local counterpart, in dependency order."""
+def provision(
+    aws: ClientFactory,
+    template: Mapping[str, Any],
+    stack_name: str = STACK_NAME,
+    parameters: Mapping[str, str] | None = None,
+) -> Provisioned:
+    """Creates every resource of the template that has a local counterpart, in dependency order. `parameters` as
+    `sam deploy --parameter-overrides` gives them; the others take their defaults."""
     moto_transactions.install()  # transactions at AWS's cost (see the module)
     moto_indexes.install()  # GSI queries at AWS's cost: the partition, not the table (see the module)
     moto_answers.install()  # item answers as plain JSON: moto's serializer was most of its time (see the module)
     resolver = Resolver(
         template,
+        refs=dict(parameters or {}),
         pseudo={
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT_ID,
@@ -215,9 +222,20 @@ def _queue(aws: ClientFactory, logical_id: str, name: str, p: dict[str, Any], re
 
 def _bucket(aws: ClientFactory, logical_id: str, name: str, p: dict[str, Any], resolver: Resolver) -> None:
     bucket = name.lower()
-    aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    rules = p.get("CorsConfiguration", {}).get("CorsRules", [])
+    if rules:  # the portal's browser uploads offer images straight to the bucket: S3 answers its CORS
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in rules]})
     resolver.refs[logical_id] = bucket
     resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{bucket}"
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation CorsRule as S3's API names it."""
+    names = {"AllowedHeaders": "AllowedHeaders", "AllowedMethods": "AllowedMethods", "AllowedOrigins": "AllowedOrigins",
+             "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id": "ID"}  # fmt: skip
+    return {names[key]: value for key, value in rule.items() if key in names}
 
 
 def _user_pool(aws: ClientFactory, logical_id: str, name: str, p: dict[str, Any], resolver: Resolver) -> None:

@@ -31,6 +31,7 @@ from infra.local.embedded_aws import (
 from infra.local.gateway import LocalApi, cors_headers, request_handler_class
 from infra.local.iam import LocalIam, function_grants, read_roles
 from infra.local.local_routes import LocalRoutes
+from infra.local.portal import PortalFiles, chained, portal_config
 from infra.local.runtime import FunctionPool
 from infra.local.template import ROOT, Function, Schedule, functions, load_template
 from pass_culture.auth import verify_id_token
@@ -131,7 +132,8 @@ class LocalStack:
                 probe.bind((self.host, 0))
                 self.port = probe.getsockname()[1]
         self.aws.start()
-        self.provisioned = provision(self.aws, self.template)
+        # the portal is served by this gateway (/pro/): its origin is the gateway's, the one browsers may call from
+        self.provisioned = provision(self.aws, self.template, parameters={"PortalOrigin": self.url})
         settings = self.auth_settings
         declared = functions(self.template)
         credentials = self._function_roles()
@@ -173,7 +175,8 @@ class LocalStack:
                 self.provisioned.resolver.resolve(self.template["Resources"]["RestApi"]["Properties"].get("Cors"))
             ),
         )
-        handler = request_handler_class(api, LocalRoutes(self))
+        portal = PortalFiles(self.portal_config)
+        handler = request_handler_class(api, chained(portal, LocalRoutes(self)))
         config = Config.create(lambda_timeout=30)
         self._server = LocalDevServer(
             api,  # type: ignore[arg-type]
@@ -282,6 +285,11 @@ class LocalStack:
         """The last resort (a second Ctrl-C, or a stop that overran): kills every function process now."""
         for pool in self.functions.values():
             pool.kill()
+
+    def portal_config(self) -> dict[str, Any]:
+        """The portal's config.json: the API on this gateway, Cognito through its local front (/_local/cognito)."""
+        settings = self.auth_settings
+        return portal_config("", f"{self.url}/_local/cognito", settings.user_pool_id, settings.user_pool_client_id)
 
     # -- what the local routes and the seed use ------------------------------------------------------------------
     def create_user(

@@ -322,7 +322,7 @@ def test_the_outbox_takes_limit_since_and_to(stack: RunningStack) -> None:
 def test_the_portals_browser_may_call_the_api_and_only_from_its_origin(stack: RunningStack) -> None:
     """The preflight is answered by the gateway without an authorizer (SAM `Cors`); the function's answers say which
     origin may read them (PORTAL_ORIGIN)."""
-    origin = "http://127.0.0.1:3000"  # template.yaml PortalOrigin's default
+    origin = stack.url  # the local stack serves the portal itself (/pro/): PortalOrigin is its own origin
     preflight = requests.options(
         f"{stack.url}/bookings",
         headers={"Origin": origin, "Access-Control-Request-Method": "POST",
