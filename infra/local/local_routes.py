@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.local.background import schedule_input
+from infra.local.cognito import LocalCognito
 from infra.local.gateway import Response, gateway_error, json_response
 from infra.local.outbox import DEFAULT_LIMIT, MAX_LIMIT
 from infra.local.runtime import FunctionError
@@ -91,9 +93,12 @@ class LocalRoutes:
         self._stack = stack
         self._openapi: dict[str, Any] | None = None
         self._assets: dict[str, Response] = {}
+        self._cognito = LocalCognito(stack)
+        self._request = threading.local()  # this request's method and headers, for a handler of any method ("*")
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("POST", re.compile(r"/_local/users"), self.create_user),
             ("POST", re.compile(r"/_local/login"), self.login),
+            ("*", re.compile(r"/_local/cognito/?"), self.cognito),
             ("GET", re.compile(r"/_local/outbox"), self.outbox),
             ("POST", re.compile(r"/_local/jobs/(?P<job>[^/]+)"), self.run_job),
             ("GET", re.compile(r"/_local/files/(?P<key>.*)"), self.file),
@@ -109,8 +114,9 @@ class LocalRoutes:
             match = pattern.fullmatch(parts.path)
             if match is None:
                 continue
-            if method != route_method:
+            if method != route_method and route_method != "*":
                 return gateway_error(405, "METHOD_NOT_ALLOWED", f"Allowed: {route_method}.", {"Allow": route_method})
+            self._request.method, self._request.headers = method, headers
             try:
                 return handler(match, body, parse_qs(parts.query, keep_blank_values=True))
             except BadInput as error:
@@ -140,6 +146,10 @@ class LocalRoutes:
         if token is None:
             return gateway_error(401, "UNAUTHENTICATED", "Wrong email or password.")
         return json_response(200, {"idToken": token})
+
+    def cognito(self, _: re.Match[str], body: bytes | None, __: Query) -> Response:
+        """Cognito's user pool API as the portal calls it in AWS (infra/local/cognito.py)."""
+        return self._cognito.handle(self._request.method, self._request.headers, body)
 
     # -- outbox --------------------------------------------------------------------------------------------------
     def outbox(self, _: re.Match[str], __: bytes | None, query: Query) -> Response:

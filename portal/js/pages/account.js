@@ -18,6 +18,9 @@ const COGNITO_MESSAGES = {
   InvalidParameterException: "Certains champs sont invalides : vérifiez l'adresse e-mail et le mot de passe.",
   UnexpectedLambdaException:
     "Votre compte est confirmé, mais son activation n'a pas abouti : connectez-vous, ou contactez le support.",
+  UserLambdaValidationException:
+    "Votre compte est confirmé, mais son activation n'a pas abouti : connectez-vous, ou contactez le support.",
+  NetworkError: "Le service de connexion ne répond pas. Vérifiez votre connexion internet puis réessayez.",
   NETWORK: "Le service de connexion ne répond pas. Vérifiez votre connexion internet puis réessayez.",
 };
 const PASSWORD_HINT = "Au moins 12 caractères, dont une minuscule, une majuscule et un chiffre.";
