@@ -38,7 +38,10 @@ export async function api(path, { method = "GET", body, query, headers = {}, raw
   if (idempotencyKey) sent["Idempotency-Key"] = idempotencyKey;
   let response;
   try {
-    response = await fetch(url, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
+    // no-store: answers are personal and live; without it Chromium answers a GET again from its cache (e.g. a
+    // countermark's 410 "already used" after the validation was undone)
+    response = await fetch(url, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store" });
   } catch {
     throw new ApiError(0, "NETWORK", "Le serveur ne répond pas. Vérifiez votre connexion internet puis réessayez.");
   }

@@ -41,8 +41,14 @@ function updateChrome(path) {
   }
 }
 
+let renders = 0;
+
 async function render() {
-  const view = document.getElementById("contenu");
+  // A page whose module arrives late must not replace the page asked for after it: each render draws into a
+  // detached <main> and swaps it in only if it is still the latest one asked for.
+  const ticket = ++renders;
+  const shown = document.getElementById("contenu");
+  const view = shown.cloneNode(false);
   let { path, params } = parseHash();
   if (!ROUTES[path]) path = session.signedIn() ? HOME : "/connexion";
   const [module, name, needsSession] = ROUTES[path];
@@ -51,15 +57,24 @@ async function render() {
     return;
   }
   updateChrome(path);
+  let loaded;
   try {
-    const loaded = await import(module);
-    await loaded[name](view, { params, go, config });
+    loaded = await import(module);
+  } catch {
+    loaded = null;
+  }
+  if (ticket !== renders) return;
+  shown.replaceWith(view);
+  try {
+    if (!loaded) throw new Error("La page n'a pas pu être chargée : vérifiez votre connexion puis réessayez.");
+    await loaded[name](view, { params, go, config, isCurrent: () => ticket === renders });
   } catch (error) {
+    if (ticket !== renders) return;
     page(view, "Une erreur est survenue",
       h("p", { class: "message message-error", role: "alert" }, error.message || "La page n'a pas pu s'afficher."),
       h("p", {}, h("a", { href: window.location.hash }, "Réessayer")));
   }
-  view.focus();
+  if (ticket === renders) view.focus();
 }
 
 async function start() {
@@ -69,6 +84,11 @@ async function start() {
   document.getElementById("sign-out").addEventListener("click", async () => {
     await session.signOut();
     go("/connexion");
+  });
+  // the skip link jumps to the page's content without touching the route (the hash is the router's)
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    document.getElementById("contenu").focus();
   });
   window.addEventListener("hashchange", render);
   await render();

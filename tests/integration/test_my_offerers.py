@@ -48,3 +48,21 @@ def test_a_pro_with_no_offerer_gets_an_empty_list_and_others_are_refused(account
     assert call("GET", "/offerers", claims=OTHER_PRO).body == {"items": []}
     assert call("GET", "/offerers").status == 401
     assert call("GET", "/offerers", claims={"sub": "b", "cognito:groups": "beneficiary"}).status == 403
+
+
+def test_each_offerer_carries_its_bank_account_masked_with_its_status_once_entered(
+    world: World,  # noqa: F811
+    accounts: Any,  # noqa: F811
+) -> None:
+    """The portal's reimbursements page shows the bank details from here: never the whole IBAN."""
+    call = call_api(accounts)
+    newer = world.ok(call("POST", "/offerers", body={"siren": new_siren(), "name": "Atelier"}, claims=MEMBER))
+    iban = "FR7630006000011234567890189"
+    world.ok(call("PUT", f"/offerers/{world.offerer_id}/bank-account", resource="/offerers/{offererId}/bank-account",
+                  params={"offererId": world.offerer_id}, body={"iban": iban, "bic": "AGRIFRPP", "label": "Compte"},
+                  claims=MEMBER))  # fmt: skip
+    listed = {offerer["id"]: offerer for offerer in call("GET", "/offerers", claims=MEMBER).body["items"]}
+    assert listed[newer["id"]]["bankAccount"] is None  # none entered yet
+    account = listed[world.offerer_id]["bankAccount"]
+    assert (account["status"], account["bic"], account["label"]) == ("PENDING", "AGRIFRPP", "Compte")
+    assert account["iban"] != iban and account["iban"].endswith(iban[-4:]) and iban[4:-4] not in account["iban"]

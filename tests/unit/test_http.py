@@ -319,3 +319,16 @@ def test_booking_tracking_dates_out_of_range_are_refused(name: str, day: str) ->
 
     with pytest.raises(ValidationError):
         BookingFilters.model_validate({name: day})
+
+
+def test_every_answer_errors_included_is_not_to_be_stored_by_a_browser_or_a_proxy() -> None:
+    """A 410 for a countermark is cacheable by default (RFC 9111): the portal once showed "déjà validée" after the
+    validation had been undone. Every answer says no-store."""
+    answers = [
+        call(api_event("POST", "/things", body={"name": "ok"}, claims=claims_of("pro"))),
+        call(api_event("GET", "/conflict")),
+        call(api_event("POST", "/things", body={"name": "far too long"}, claims=claims_of("pro"))),
+        call(api_event("GET", "/bug")),
+    ]
+    assert [status for status, _, _ in answers] == [200, 409, 400, 500]
+    assert {headers["Cache-Control"] for _, _, headers in answers} == {"no-store"}

@@ -109,6 +109,18 @@ class ContractResolver(APIGatewayRestResolver):
         super().__init__(enable_validation=True, cors=portal_cors())
         self._directory = directory or _no_directory
 
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Every answer, errors included, says `Cache-Control: no-store` unless its route chose otherwise: they are
+        personal and change (a browser or proxy must not serve yesterday's 410 for a countermark validated, undone
+        and looked up again — 404 and 410 are cacheable by default, RFC 9111)."""
+        answer: dict[str, Any] = super().resolve(event, context)
+        headers = answer.setdefault("multiValueHeaders", {})
+        if not any(name.lower() == "cache-control" for name in headers) and not any(
+            name.lower() == "cache-control" for name in answer.get("headers") or {}
+        ):
+            headers["Cache-Control"] = ["no-store"]
+        return answer
+
     # -- registration: every route declares who may call it ------------------------------------------------------
     def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         register = super().route

@@ -166,18 +166,22 @@ class AccountsRepository:
         item = self._table.get(venue_key(venue_id))
         return Venue.model_validate(item) if item else None
 
-    def offerers_with_venues(self, user_id: str) -> list[tuple[Offerer, list[Venue]]]:
-        """A pro's offerers and their venues: the memberships (Query), the offerers (BatchGetItem), then one GSI1
-        Query an offerer for its venues (access patterns 3, 1 and 7)."""
+    def offerers_with_venues(self, user_id: str) -> list[tuple[Offerer, list[Venue], BankAccount | None]]:
+        """A pro's offerers, their venues and bank accounts: the memberships (Query), the offerers and their bank
+        accounts (one BatchGetItem), then one GSI1 Query an offerer for its venues (access patterns 3, 1 and 7)."""
         offerer_ids = self.offerers_of(user_id)
-        offerers = [
-            Offerer.model_validate(item) for item in self._table.batch_get([offerer_key(i) for i in offerer_ids])
-        ]
+        keys = [offerer_key(i) for i in offerer_ids] + [bank_account_key(i) for i in offerer_ids]
+        items = self._table.batch_get(keys)
+        offerers = [Offerer.model_validate(item) for item in items if item["SK"] != "BANK_ACCOUNT"]
+        accounts = {
+            account.offerer_id: account
+            for account in (BankAccount.model_validate(item) for item in items if item["SK"] == "BANK_ACCOUNT")
+        }
         found = []
         for offerer in sorted(offerers, key=lambda o: (o.name.casefold(), o.id)):
-            items = self._table.query_all(f"OFFERER#{offerer.id}", index=GSI1, sort_prefix="VENUE#")
-            venues = [Venue.model_validate(item) for item in items]
-            found.append((offerer, sorted(venues, key=lambda v: (v.name.casefold(), v.id))))
+            venue_items = self._table.query_all(f"OFFERER#{offerer.id}", index=GSI1, sort_prefix="VENUE#")
+            venues = [Venue.model_validate(item) for item in venue_items]
+            found.append((offerer, sorted(venues, key=lambda v: (v.name.casefold(), v.id)), accounts.get(offerer.id)))
         return found
 
     # -- bank accounts -------------------------------------------------------------------------------------------

@@ -63,12 +63,17 @@ class AccountsService:
         return offerer
 
     def my_offerers(self, caller: Caller) -> list[dict[str, Any]]:
-        """`GET /offerers`: the pro's offerers with their venues, so they know their ids."""
+        """`GET /offerers`: the pro's offerers with their venues, so they know their ids, and each one's bank account
+        (masked, with its status; null before one is entered) for the portal's reimbursements page."""
         caller.require("pro")
         assert caller.user_id is not None
         return [
-            {**offerer.to_api(), "venues": [venue.to_api() for venue in venues]}
-            for offerer, venues in self._repository.offerers_with_venues(caller.user_id)
+            {
+                **offerer.to_api(),
+                "venues": [venue.to_api() for venue in venues],
+                "bankAccount": account.to_api() if account else None,
+            }
+            for offerer, venues, account in self._repository.offerers_with_venues(caller.user_id)
         ]
 
     def validate_offerer(self, caller: Caller, offerer_id: str) -> Offerer:
