@@ -98,7 +98,7 @@ def bug() -> None:
 
 
 def call(event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    response = app.resolve(event, FakeContext())  # type: ignore[arg-type]
+    response = app.resolve(event, FakeContext())
     headers = {
         **(response.get("headers") or {}),
         **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()},

@@ -207,7 +207,7 @@ def keyed(idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
 
 def call_keyed(headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
     event = api_event("POST", "/keyed", claims=claims_of("pro"), headers=headers)
-    response = app.resolve(event, FakeContext())  # type: ignore[arg-type]
+    response = app.resolve(event, FakeContext())
     return response["statusCode"], json.loads(response["body"])
 
 
