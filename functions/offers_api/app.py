@@ -97,6 +97,12 @@ def venue_offers(venueId: str, limit: Limit = 20, cursor: str | None = None) -> 
     return service().venue_offers(caller_of(app), venueId, limit, cursor)
 
 
+@app.get("/pro/offers/<offerId>")
+@allow(PRO, member_of=offer_in_path())
+def pro_offer(offerId: str) -> dict[str, Any]:  # noqa: N803
+    return service().pro_offer(caller_of(app), offerId)
+
+
 @app.post("/admin/catalogue")
 @allow(ADMIN, raw_body="text/csv")
 def load_catalogue() -> dict[str, Any]:

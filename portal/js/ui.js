@@ -83,6 +83,15 @@ export async function withProgress(work, button, busyLabel = "Patientez…") {
   }
 }
 
+/** An error of the form itself (checked before calling the API), shown as submitForm shows the API's. */
+export function formError(problems) {
+  const error = new Error(problems.length > 1
+    ? "Certains champs sont à corriger : voyez le message sous chacun."
+    : problems[0].message);
+  error.fields = problems;
+  return error;
+}
+
 /**
  * Submits `form` through `action(values)`: progress while it runs, the API's field errors beside their fields and
  * its message on top. Answers what `action` answered, or null after an error (already shown).

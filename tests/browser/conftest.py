@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +44,25 @@ SERIOUS = ("serious", "critical")
 SESSION_KEY = "passculture-pro-session"  # portal/js/session.js
 
 
+@contextmanager
+def local_stack(log_dir: Path) -> Iterator[RunningStack]:
+    """A local stack (`make run`'s) for the time of the block, stopped as Ctrl-C stops it."""
+    process, running = launch(log_dir)
+    try:
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    process, running = launch(tmp_path_factory.mktemp("browser-logs"))
-    yield running
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
+    with local_stack(tmp_path_factory.mktemp("browser-logs")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

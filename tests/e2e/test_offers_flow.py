@@ -64,6 +64,16 @@ def test_a_bookshop_publishes_a_book_retries_safely_and_uploads_its_cover(stack:
         f"{stack.url}/offers", json={**body, "ean": "9782091890302"}, headers=auth(token), timeout=10
     )
     assert (school.status_code, school.json()["code"]) == (422, "INELIGIBLE_BOOK")
+    # refused with a key (as the portal sends it), the corrected request may use the same key: its record is gone
+    corrected = {"Idempotency-Key": f"e2e-{uuid.uuid4().hex}"}
+    school = requests.post(
+        f"{stack.url}/offers", json={**body, "ean": "9782091890302"}, headers=auth(token) | corrected, timeout=10
+    )
+    assert (school.status_code, school.json()["code"]) == (422, "INELIGIBLE_BOOK")
+    good = {**body, "ean": "9782253096344", "description": "Corrigé."}
+    assert (
+        requests.post(f"{stack.url}/offers", json=good, headers=auth(token) | corrected, timeout=10).status_code == 201
+    )
 
     image = requests.post(
         f"{stack.url}/offers/{offer_id}/image", json={"contentType": "image/png"}, headers=auth(token), timeout=10

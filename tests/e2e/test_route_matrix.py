@@ -146,6 +146,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("PATCH", "/offers/{offerId}"): Example(body=lambda _: {"description": "Coup de cœur"}, invalid_body=INVALID_JSON),
     ("DELETE", "/offers/{offerId}"): Example(),
+    ("GET", "/pro/offers/{offerId}"): Example(),
     ("POST", "/offers/{offerId}/image"): Example(
         body=lambda _: {"contentType": "image/png"}, invalid_body=INVALID_JSON
     ),

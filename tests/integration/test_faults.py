@@ -358,6 +358,7 @@ OPERATIONS = (
     # offers, stocks, search, the book catalogue
     Operation("GET /offers", ANONYMOUS, query=around_an_offer),
     Operation("GET /offers/{offerId}", ANONYMOUS, path=offer),
+    Operation("GET /pro/offers/{offerId}", PRO, path=offer),
     Operation("POST /offers", PRO, body=a_dvd, succeeds=201),
     Operation("POST /offers", PRO, body=a_dvd, succeeds=201, headers=idempotency_key,
               variant="with an Idempotency-Key"),

@@ -27,6 +27,12 @@ CATALOGUE = (
 )
 
 
+VENUE_FIELDS = {
+    "name": "Librairie", "address": "1 rue du Livre", "postalCode": "75003", "city": "Paris",
+    "latitude": 48.8590, "longitude": 2.3560, "bookingEmail": "resa@librairie.example",
+}  # fmt: skip
+
+
 def luhn_complete(body: str) -> str:
     return body + luhn.calc_check_digit(body)
 
@@ -46,10 +52,7 @@ class Shop:
             params={"offererId": offerer["id"]},
             claims=ADMIN,
         )
-        venue = {
-            "name": "Librairie", "siret": luhn_complete(siren + "0001"), "address": "1 rue du Livre", "postalCode": "75003",
-            "city": "Paris", "latitude": 48.8590, "longitude": 2.3560, "bookingEmail": "resa@librairie.example",
-        }  # fmt: skip
+        venue = {**VENUE_FIELDS, "siret": luhn_complete(siren + "0001")}
         self.venue = self.accounts(
             "POST",
             f"/offerers/{offerer['id']}/venues",
@@ -95,6 +98,15 @@ class Shop:
             resource="/stocks/{stockId}",
             params={"stockId": stock_id},
             body=fields,
+            claims=claims,
+        )
+
+    def pro_offer(self, offer_id: str, claims: dict[str, str] | None = MEMBER) -> Answer:
+        return self.offers(
+            "GET",
+            f"/pro/offers/{offer_id}",
+            resource="/pro/offers/{offerId}",
+            params={"offerId": offer_id},
             claims=claims,
         )
 
@@ -269,6 +281,44 @@ def test_the_accroche_featuring_and_statuses_in_the_venue_listing(shop: Shop) ->
     assert listing[2]["stocks"][0]["remainingQuantity"] == 0
     assert shop.offer_route("GET", hidden["id"]).status == 404  # deactivated: gone from the public side
     assert shop.venue_offers(OTHER_PRO).status == 403
+
+
+def test_the_pro_reads_an_offer_the_public_side_hides(shop: Shop) -> None:
+    """`GET /pro/offers/{offerId}`: its pro sees an inactive offer, or one of an offerer not validated yet, with every
+    stock, what is booked of it and the listing's status; nobody else does."""
+    offer = shop.create(subcategoryId="ESCAPE_GAME", name="Escape").body
+    stock = shop.add_stock(offer["id"], quantity=3).body
+    assert shop.offer_route("DELETE", offer["id"], claims=MEMBER).status == 204
+    assert shop.offer_route("GET", offer["id"]).status == 404
+    counter = count_round_trips(aws.dynamodb())
+    seen = shop.pro_offer(offer["id"])
+    assert counter.calls == ["Query", "GetItem"]  # the use case's: the offer with its stocks, the membership
+    assert (seen.status, seen.body["status"], seen.body["isActive"], seen.body["name"]) == (
+        200, "INACTIVE", False, "Escape",
+    )  # fmt: skip
+    assert [(s["id"], s["quantity"], s["bookedQuantity"], s["remainingQuantity"]) for s in seen.body["stocks"]] == [
+        (stock["id"], 3, 0, 3)
+    ]
+    for claims, status in ((None, 401), (claims_of("beneficiary"), 403), (OTHER_PRO, 403), (ADMIN, 403)):
+        assert shop.pro_offer(offer["id"], claims).status == status
+    assert shop.pro_offer("unknown").status == 403
+
+    siren = luhn_complete(str(random.randrange(10**7, 10**8)))
+    offerer = shop.accounts("POST", "/offerers", body={"siren": siren, "name": "Nouvelle"}, claims=MEMBER).body
+    assert offerer["validationStatus"] == "NEW"
+    venue = shop.accounts(
+        "POST",
+        f"/offerers/{offerer['id']}/venues",
+        resource="/offerers/{offererId}/venues",
+        params={"offererId": offerer["id"]},
+        body={**VENUE_FIELDS, "siret": luhn_complete(siren + "0001")},
+        claims=MEMBER,
+    ).body
+    waiting = shop.create(venueId=venue["id"], subcategoryId="ESCAPE_GAME", name="En attente").body
+    shop.add_stock(waiting["id"], quantity=2)
+    assert shop.offer_route("GET", waiting["id"]).status == 404  # not bookable before the offerer is validated
+    assert (seen := shop.pro_offer(waiting["id"])).status == 200
+    assert (seen.body["status"], seen.body["stocks"][0]["remainingQuantity"]) == ("ACTIVE", 2)
 
 
 def test_only_members_touch_an_offer(shop: Shop) -> None:

@@ -410,3 +410,26 @@ def test_the_worker_requeues_a_venue_it_has_not_finished_and_skips_one_no_longer
     assert import_venue(world.importer, queue, request, deadline_reached=lambda: False, feed_pages=pages) == {
         "venueId": venue.id, "status": "NOT_CONNECTED",
     }  # fmt: skip
+
+
+def test_the_reports_say_how_the_venue_is_connected_never_its_token(world: World) -> None:
+    from pass_culture.stock_import.venues import StockImportVenues
+
+    venues = StockImportVenues(world.importer, world.clock, allow_loopback_providers=False)
+    venue = world.venue("i")
+    world.importer.push(venue, [{"ref": ean(1), "available": 2, "price": 5}], False, START)
+    counter = count_round_trips(world.client)
+    answer = venues.reports(venue.id, 20, None)
+    assert counter.calls == ["GetItem", "Query"]  # the venue (with its connection), then its reports
+    assert [item["provider"] for item in answer["items"]] == ["push"]
+    assert answer["connection"] == {
+        "provider": "titelive",
+        "baseUrl": "https://provider.example/stocks",
+        "pricesInCents": False,
+        "connectedAt": "2025-03-01T00:00:00.000Z",
+        "hasToken": True,
+    }
+    assert "tok" not in str(answer)
+
+    world.importer.disconnect(venue.id)
+    assert venues.reports(venue.id, 20, None)["connection"] is None

@@ -265,6 +265,20 @@ class OffersService:
         items.sort(key=lambda item: not item["isFeatured"])  # featured first, then newest (stable sort)
         return {"items": items, "nextCursor": next_cursor}
 
+    def pro_offer(self, caller: Caller, offer_id: str) -> dict[str, Any]:
+        """`GET /pro/offers/{offerId}`: one offer as its pro manages it, whatever its state (inactive, its offerer not
+        validated yet: the public `GET /offers/{offerId}` hides both), with every stock, what is booked of each and
+        the status the venue's list shows. 2 round trips: the offer with its stocks, the membership."""
+        user_id = self._pro(caller)
+        found = self._repository.offer_with_stocks(offer_id)
+        if found is None or not self._repository.is_member(user_id, found[0].offerer_id):
+            raise Forbidden("You are not a member of this venue's offerer.", code="NOT_OFFERER_MEMBER")
+        offer, stocks = found
+        now = self._clock.now()
+        answer = public_offer(offer, stocks, now, self._images)
+        answer["status"] = offer_status(offer.is_active, stocks, now).value
+        return answer
+
     # -- catalogue -----------------------------------------------------------------------------------------------
     def load_catalogue(self, caller: Caller, csv_text: str) -> dict[str, Any]:
         caller.require("admin")

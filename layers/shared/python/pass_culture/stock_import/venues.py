@@ -75,8 +75,15 @@ class StockImportVenues:
         return self._importer.push(state.venue, data.stocks, prices_in_cents, self._clock.now()).to_api()
 
     def reports(self, venue_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-        self._venue(venue_id)
-        return self._importer.reports(venue_id, limit, cursor)
+        """The runs' reports, newest first, and the venue's connection as it stands (null when not connected): the
+        portal shows whether the daily import runs and from which software. Never the token: only whether there is
+        one."""
+        state = self._venue(venue_id)
+        connection = None
+        if state.connection is not None:
+            connection = state.connection.to_api()
+            connection["hasToken"] = bool(connection.pop("token", None))
+        return {**self._importer.reports(venue_id, limit, cursor), "connection": connection}
 
 
 def build_stock_import_venues() -> StockImportVenues:
