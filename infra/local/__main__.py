@@ -81,6 +81,7 @@ def main(stopper: Stopper) -> int:
         provider = None if seeded is None else fake_stock_software(stack, seeded)
         stack.wait_until_answering()
         print(f"pass Culture local stack ready on {stack.url} ({time.perf_counter() - started:.1f} s)", flush=True)
+        print(f"  pro portal: {stack.url}/pro/   (a new account's confirmation code: {stack.url}/_local/outbox)")
         print(f"  API docs: {stack.url}/docs   embedded AWS: {stack.aws.endpoint}   logs: {stack.log_dir}")
         for login in seeded.logins if seeded else []:
             print(f"  login {login.group:<11} {login.email:<42} password {login.password}  ({login.description})")
