@@ -129,8 +129,8 @@ class LocalRoutes:
         email_, password, group, first_name, last_name = _required(
             payload, "email", "password", "group", "firstName", "lastName"
         )
-        if group not in ("beneficiary", "pro", "admin"):
-            raise BadInput("group must be one of beneficiary, pro, admin.")
+        if group not in ("beneficiary", "pro", "admin", "teacher", "institution_head"):
+            raise BadInput("group must be one of beneficiary, pro, admin, teacher, institution_head.")
         cognito = self._stack.aws.client("cognito-idp")
         try:
             user_id = self._stack.create_user(email_, password, group, first_name, last_name, payload.get("phone"))

@@ -19,6 +19,7 @@ const ROUTES = {
   "/guichet": ["./pages/counter.js", "default", true],
   "/reservations": ["./pages/bookings.js", "default", true],
   "/remboursements": ["./pages/reimbursements.js", "default", true],
+  "/invitation": ["./pages/members.js", "invitation", true],
 };
 const HOME = "/structures";
 
@@ -53,7 +54,8 @@ async function render() {
   if (!ROUTES[path]) path = session.signedIn() ? HOME : "/connexion";
   const [module, name, needsSession] = ROUTES[path];
   if (needsSession && !session.signedIn()) {
-    go(`/connexion?suite=${encodeURIComponent(path)}`);
+    const query = params.toString();  // kept: an invitation's id
+    go(`/connexion?suite=${encodeURIComponent(query ? `${path}?${query}` : path)}`);
     return;
   }
   updateChrome(path);

@@ -190,7 +190,8 @@ def offerer_venue_id(stack: RunningStack, pro: Pro, siret: str) -> str:
     return str(next(venue["id"] for venue in venues if venue["siret"] == siret))
 
 
-def test_a_siren_already_registered_is_said_plainly(stack: RunningStack, desktop: Page) -> None:
+def test_a_siren_already_registered_becomes_a_request_to_join(stack: RunningStack, desktop: Page) -> None:
+    """The structure is not created: its members are asked (tests/browser/test_members.py accepts one)."""
     page = desktop
     email, _ = new_user(stack, "pro")
     sign_in_with_token(page, stack, email)
@@ -199,7 +200,8 @@ def test_a_siren_already_registered_is_said_plainly(stack: RunningStack, desktop
     page.get_by_label("Numéro SIREN").fill("412345670")  # the seeded bookshop's
     page.get_by_label("Nom de la structure").fill("Librairie du Marais")
     page.get_by_role("button", name="Créer la structure").click()
-    expect(page.get_by_role("alert")).to_contain_text("Ce SIREN est déjà inscrit sur le pass Culture")
+    status_message(page, "Ce SIREN est déjà inscrit sur le pass Culture : votre demande de rattachement")
+    expect(page.get_by_role("heading", level=2, name="Créer votre structure")).to_be_visible()  # nothing of it seen
     check_page(page, "structure-siren-existant")
 
 

@@ -23,6 +23,8 @@ from infra.local.template import functions, load_template
 from pass_culture.access import ADMIN, BENEFICIARY, PRO, Access, access_of
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_bookings_flow import BOOKSELLER, YOUNG, auth, bookshop_offer
+from tests.e2e.test_collective_flow import later
+from tests.e2e.test_collective_flow import matrix_ids as collective_matrix_ids
 
 LIBRARIAN = "mediatheque@saint-ouen-sur-loire.example"
 ADMIN_EMAIL = "admin@passculture.local"
@@ -72,9 +74,28 @@ def world(stack: RunningStack) -> World:
             "token": booking.json()["token"],
             "apiKeyId": key_a.json()["id"],
             "payoutId": f"{offerer_a['id']}-20261101",  # names A (a payout id names its offerer): none paid yet
+            **collective_matrix_ids(stack, pro_a, offerer_a["venues"][0]["id"]),  # collective offers (issue 17)
+            "userId": "nobody",  # no member and no request of A's: the member's answer is a 404, nothing removed
+            "invitationId": invitation_for_the_member(stack),
         },
         a_siren=offerer_a["siren"],
     )
+
+
+def invitation_for_the_member(stack: RunningStack) -> str:
+    """An invitation sent to "pro member" (the bookseller) by a new pro's new, empty offerer: the bookseller accepts
+    it (200), anyone else is refused (403: sent to another email)."""
+    from tests.e2e.test_accounts_flow import luhn_complete, new_user
+
+    _, host = new_user(stack, "pro")
+    siren = luhn_complete(f"{uuid.uuid4().int % 10**8:08d}")
+    created = requests.post(f"{stack.url}/offerers", json={"siren": siren, "name": "Zz Matrice"}, headers=auth(host),
+                            timeout=10)  # fmt: skip
+    assert created.status_code == 201, created.text
+    invited = requests.post(f"{stack.url}/offerers/{created.json()['id']}/invitations", json={"email": BOOKSELLER},
+                            headers=auth(host), timeout=10)  # fmt: skip
+    assert invited.status_code == 201, invited.text
+    return str(invited.json()["id"])
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,14 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/offerers/{offererId}/api-keys"): Example(),
     ("GET", "/offerers/{offererId}/api-keys"): Example(),
     ("DELETE", "/offerers/{offererId}/api-keys/{apiKeyId}"): Example(),
+    ("POST", "/offerers/{offererId}/invitations"): Example(
+        body=lambda _: {"email": f"invite-{uuid.uuid4().hex[:8]}@example.org"}, invalid_body=INVALID_JSON
+    ),
+    ("POST", "/invitations/{invitationId}/accept"): Example(),
+    ("POST", "/offerers/{offererId}/attachments/{userId}/accept"): Example(),
+    ("POST", "/offerers/{offererId}/attachments/{userId}/refuse"): Example(),
+    ("GET", "/offerers/{offererId}/members"): Example(),
+    ("DELETE", "/offerers/{offererId}/members/{userId}"): Example(),
     ("POST", "/beneficiaries"): Example(
         body=lambda _: {
             "email": f"jeune-{uuid.uuid4().hex[:8]}@example.org",
@@ -190,6 +219,57 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         query=lambda w: {"offererId": w.ids["offererId"]}, invalid_query={"limit": "0"}, names_offerer_a=True
     ),
     ("GET", "/pro/reimbursements/{payoutId}/bookings"): Example(invalid_query={"cursor": "x" * 2001}),
+    # collective offers (issue 17): a teacher's and a head's routes answer 403 to every caller of the matrix
+    ("POST", "/admin/institutions"): Example(
+        body=lambda _: (
+            f"uai,name,type,city,postalCode,departement\n{uuid.uuid4().int % 10**7:07d}M,Lycée,LYCEE,Paris,75011,75\n"
+        ),
+        invalid_body="x",
+        content_type="text/csv",
+    ),
+    ("PUT", "/admin/institutions/{uai}/budgets/{schoolYear}"): Example(
+        body=lambda _: {"amountCents": 200_000}, invalid_body={**INVALID_JSON, "amountCents": "12"}
+    ),
+    ("POST", "/admin/institutions/{uai}/members"): Example(
+        body=lambda _: {"email": f"prof-{uuid.uuid4().hex[:8]}@ac-paris.fr", "role": "teacher"},
+        invalid_body={"email": "prof@ac-paris.fr", "role": "pro"},
+    ),
+    ("POST", "/collective-offers"): Example(
+        body=lambda w: {
+            "venueId": w.ids["venueId"],
+            "subcategoryId": "CONFERENCE",
+            "name": "Conférence",
+            "students": ["LYCEE_PREMIERE"],
+            "domains": ["PATRIMOINE"],
+            "contactEmail": "c@librairie.example",
+        },
+        invalid_body=INVALID_JSON,
+        names_offerer_a=True,
+    ),
+    ("PATCH", "/collective-offers/{collectiveOfferId}"): Example(
+        body=lambda _: {"description": "Pour les lycéens"}, invalid_body=INVALID_JSON
+    ),
+    ("PUT", "/collective-offers/{collectiveOfferId}/stock"): Example(
+        body=lambda _: {
+            "startDatetime": later(40),
+            "bookingLimitDatetime": later(30),
+            "numberOfStudents": 20,
+            "totalPriceCents": 0,
+        },
+        invalid_body=INVALID_JSON,
+    ),
+    ("GET", "/collective-offers"): Example(invalid_query={"sort": "cheapest"}),
+    ("POST", "/collective-offers/{collectiveOfferId}/requests"): Example(
+        body=lambda _: {"comment": "Une date en mai ?"}, invalid_body=INVALID_JSON
+    ),
+    ("POST", "/collective-bookings"): Example(
+        body=lambda w: {"collectiveStockId": w.ids["collectiveStockId"]},
+        invalid_body=INVALID_JSON,
+        names_offerer_a=True,
+    ),
+    ("POST", "/collective-bookings/{collectiveBookingId}/confirm"): Example(),
+    ("POST", "/collective-bookings/{collectiveBookingId}/cancel"): Example(),
+    ("GET", "/institution/bookings"): Example(invalid_query={"limit": "0"}),
 }
 
 

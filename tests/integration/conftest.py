@@ -103,3 +103,4 @@ def embedded() -> Iterator[tuple[EmbeddedAws, Provisioned]]:
 
 # The `world` fixture of the booking and counter tests (defined beside its helpers).
 from tests.integration.booking_world import world  # noqa: E402, F401
+from tests.integration.collective_world import collective  # noqa: E402, F401

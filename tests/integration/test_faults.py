@@ -24,8 +24,10 @@ from infra.local.fake_provider import FakeProvider
 from pass_culture.offers.repository import offer_id_of_stock
 from pass_culture.settings import get_settings
 from tests.events import api_event, claims_of
+from tests.integration import collective_world as cw
 from tests.integration.booking_world import ADMIN as WORLD_ADMIN
 from tests.integration.booking_world import BIC, IBAN, World, luhn_complete
+from tests.integration.booking_world import PRO as WORLD_PRO
 from tests.integration.conftest import FUNCTIONS, Answer
 from tests.integration.conftest import send as send_event
 
@@ -190,7 +192,11 @@ FAULT_KINDS = (
 READ_NOTHING = frozenset({"GET /health", "GET /subcategories"})  # static answers: no DynamoDB behind them
 ROUTES = {f"{route.method} {route.path}": f.logical_id for f in FUNCTIONS.values() for route in f.routes}
 ANONYMOUS, BENEFICIARY, PRO, ADMIN, API_KEY = "anonymous", "beneficiary", "pro", "admin", "API key"
-CLAIMS = {PRO: claims_of("pro", "pro"), ADMIN: claims_of("admin", "admin")}  # the World's PRO (its offerer's member)
+TEACHER, HEAD = "teacher", "institution_head"  # the collective part's (tests/integration/collective_world.py)
+CLAIMS = {
+    PRO: claims_of("pro", "pro"), ADMIN: claims_of("admin", "admin"),  # the World's PRO (its offerer's member)
+    TEACHER: claims_of("teacher", cw.TEACHER_ID), HEAD: claims_of("institution_head", cw.HEAD_ID),
+}  # fmt: skip
 EAN = "9782070360024"
 CATALOGUE = f"ean,title,author,publisher,clil\n{EAN},L'Étranger,Albert Camus,Gallimard,3435\n"
 
@@ -297,6 +303,59 @@ def around_an_offer(scene: Scene) -> dict[str, str]:
     return {"lat": "48.86", "lon": "2.35", "radiusKm": "2"}
 
 
+def collaborators(scene: Scene) -> Any:
+    from pass_culture.accounts.collaborators import CollaboratorsService
+    from pass_culture.accounts.repository import AccountsRepository
+    from pass_culture.accounts.team import TeamRepository
+    from pass_culture.clock import SystemClock
+
+    table = scene.world.table
+    return CollaboratorsService(scene.world.accounts, AccountsRepository(table), TeamRepository(table), SystemClock())
+
+
+def an_invitation(scene: Scene) -> dict[str, str]:
+    """Another pro's offerer inviting PRO (its token's email: pro@example.org)."""
+    from pass_culture.access import Caller
+    from pass_culture.accounts.models import CreateOffererInput
+
+    host = Caller(user_id=f"host-{uuid.uuid4().hex[:8]}", email="host@example.org", groups=frozenset({"pro"}))
+    offerer = scene.world.accounts.create_offerer(host, CreateOffererInput(siren=new_siren(), name="Mairie"))
+    return {"invitationId": collaborators(scene).invite(host, offerer.id, "pro@example.org").id}
+
+
+def a_taken_siren(scene: Scene) -> str:
+    """The SIREN of another pro's offerer."""
+    from pass_culture.access import Caller
+    from pass_culture.accounts.models import CreateOffererInput
+
+    host = Caller(user_id=f"host-{uuid.uuid4().hex[:8]}", email="host@example.org", groups=frozenset({"pro"}))
+    return scene.world.accounts.create_offerer(host, CreateOffererInput(siren=new_siren(), name="Mairie")).siren
+
+
+def a_request(scene: Scene) -> dict[str, str]:
+    """Someone asking to join the World's offerer (declaring its SIREN)."""
+    from pass_culture.accounts.models import CreateOffererInput, Person
+
+    user = f"asker-{uuid.uuid4().hex[:8]}"
+    siren = scene.world.venue_siret()[:9]
+    collaborators(scene).request_attachment(
+        Person(user_id=user, email=f"{user}@example.org"), CreateOffererInput(siren=siren, name="Médiathèque")
+    )
+    return {**offerer(scene), "userId": user}
+
+
+def a_second_member(scene: Scene) -> dict[str, str]:
+    from pass_culture.access import Caller
+    from pass_culture.accounts.models import Person
+
+    user = f"mate-{uuid.uuid4().hex[:8]}"
+    service = collaborators(scene)
+    invitation = service.invite(WORLD_PRO, scene.world.offerer_id, f"{user}@example.org")
+    mate = Caller(user_id=user, email=f"{user}@example.org", groups=frozenset({"pro"}))
+    service.accept_invitation(mate, Person(user_id=user, email=mate.email), invitation.id)
+    return {**offerer(scene), "userId": user}
+
+
 def pending_bank_details(scene: Scene) -> dict[str, str]:
     scene.world.bank_details()
     return offerer(scene)
@@ -353,6 +412,15 @@ OPERATIONS = (
     Operation("GET /offerers/{offererId}/api-keys", PRO, path=offerer),
     Operation("DELETE /offerers/{offererId}/api-keys/{apiKeyId}", PRO,
               path=lambda s: {**offerer(s), "apiKeyId": s.api_key["apiKeyId"]}, succeeds=204),
+    Operation("POST /offerers", PRO, body=lambda s: {"siren": a_taken_siren(s), "name": "Médiathèque"},
+              succeeds=202, variant="of a SIREN registered: a request to join"),
+    Operation("POST /offerers/{offererId}/invitations", PRO, path=offerer, succeeds=201,
+              body=lambda _: {"email": f"invite-{uuid.uuid4().hex[:8]}@example.org"}),
+    Operation("POST /invitations/{invitationId}/accept", PRO, path=an_invitation),
+    Operation("POST /offerers/{offererId}/attachments/{userId}/accept", PRO, path=a_request),
+    Operation("POST /offerers/{offererId}/attachments/{userId}/refuse", ADMIN, path=a_request),
+    Operation("GET /offerers/{offererId}/members", PRO, path=offerer),
+    Operation("DELETE /offerers/{offererId}/members/{userId}", PRO, path=a_second_member, succeeds=204),
     Operation("POST /beneficiaries", ADMIN, body=new_beneficiary, succeeds=201),
     Operation("GET /me", BENEFICIARY),
     # offers, stocks, search, the book catalogue
@@ -395,6 +463,25 @@ OPERATIONS = (
     Operation("GET /pro/bookings/export", PRO, query=lambda s: {**offerer(s), "format": "csv"}),
     Operation("GET /pro/reimbursements", PRO, query=offerer),
     Operation("GET /pro/reimbursements/{payoutId}/bookings", PRO, path=lambda s: {"payoutId": s.world.payout()}),
+    # collective offers (issue 17)
+    Operation("POST /admin/institutions", ADMIN, body=cw.scene_institutions_csv, content_type="text/csv"),
+    Operation("PUT /admin/institutions/{uai}/budgets/{schoolYear}", ADMIN, path=cw.scene_budget_path,
+              body=lambda _: {"amountCents": 50_000}),
+    Operation("POST /admin/institutions/{uai}/members", ADMIN, path=cw.scene_uai, body=cw.scene_new_member,
+              succeeds=201),
+    Operation("POST /collective-offers", PRO, body=cw.scene_offer_body, succeeds=201),
+    Operation("PATCH /collective-offers/{collectiveOfferId}", PRO, path=cw.scene_showcase,
+              body=lambda _: {"name": "Atelier manga", "interventionArea": ["94"]}),
+    Operation("PUT /collective-offers/{collectiveOfferId}/stock", PRO, path=cw.scene_showcase,
+              body=lambda _: cw.stock_body()),
+    Operation("GET /collective-offers", TEACHER, query=cw.scene_teacher_ready),
+    Operation("POST /collective-offers/{collectiveOfferId}/requests", TEACHER,
+              path=lambda s: cw.scene_teacher_ready(s) or cw.scene_showcase(s),
+              body=lambda _: {"comment": "Pour deux classes"}, succeeds=201),
+    Operation("POST /collective-bookings", TEACHER, body=cw.scene_stock, succeeds=201),
+    Operation("POST /collective-bookings/{collectiveBookingId}/confirm", HEAD, path=cw.scene_pending_booking),
+    Operation("POST /collective-bookings/{collectiveBookingId}/cancel", HEAD, path=cw.scene_pending_booking),
+    Operation("GET /institution/bookings", TEACHER, query=cw.scene_teacher_ready),
 )  # fmt: skip
 
 

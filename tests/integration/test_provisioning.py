@@ -32,7 +32,7 @@ def test_queues_dead_letter_as_declared(moto_stack: Any) -> None:
 def test_identity_email_and_files(moto_stack: Any) -> None:
     cognito = boto3.client("cognito-idp", region_name="eu-west-3")
     groups = cognito.list_groups(UserPoolId=moto_stack.ref("UserPool"))["Groups"]
-    assert {g["GroupName"] for g in groups} == {"beneficiary", "pro", "admin"}
+    assert {g["GroupName"] for g in groups} == {"beneficiary", "pro", "admin", "teacher", "institution_head"}
     identities = boto3.client("ses", region_name="eu-west-3").list_identities()["Identities"]
     assert "passculture.example" in identities
     boto3.client("s3", region_name="eu-west-3").head_bucket(Bucket=moto_stack.ref("FilesBucket"))

@@ -42,6 +42,12 @@ async function cognitoCall(work, fieldOf = {}) {
   }
 }
 
+/** `&suite=…` when the person is on their way to a page (an invitation's): kept through sign-up and confirmation. */
+function suiteOf(params) {
+  const suite = params?.get("suite");
+  return suite ? `&suite=${encodeURIComponent(suite)}` : "";
+}
+
 function emailField(value = "") {
   return field("Adresse e-mail", { type: "email", name: "email", autocomplete: "email", required: true, value });
 }
@@ -56,8 +62,12 @@ export async function signIn(view, { params, go, config }) {
     h("p", {}, h("a", { href: "#/mot-de-passe-oublie" }, "Mot de passe oublié ?")),
     h("h2", {}, "Pas encore de compte ?"),
     h("p", {}, "Libraires, bibliothèques, cinémas, lieux de spectacle : ",
-      h("a", { href: "#/inscription" }, "créez votre compte pro"), "."));
+      h("a", { href: `#/inscription?${suiteOf(params).slice(1)}` }, "créez votre compte pro"), "."));
   if (params.get("confirme")) showMessage(form, "Votre compte est confirmé : connectez-vous.", "ok");
+  else if ((params.get("suite") || "").startsWith("/invitation")) {
+    showMessage(form, "Pour rejoindre la structure qui vous invite, connectez-vous — ou créez votre compte — avec " +
+      "l'adresse e-mail qui a reçu l'invitation.", "info");
+  }
   if (params.get("nouveau-mot-de-passe")) showMessage(form, "Votre mot de passe est changé : connectez-vous.", "ok");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -75,7 +85,7 @@ export async function signIn(view, { params, go, config }) {
   });
 }
 
-export async function signUp(view, { go, config }) {
+export async function signUp(view, { params, go, config }) {
   const cognito = cognitoOf(config);
   const form = h("form", { novalidate: true },
     h("div", { class: "row" },
@@ -87,7 +97,8 @@ export async function signUp(view, { go, config }) {
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Créer mon compte")));
   page(view, "Créer votre compte pro", h("p", {},
     "Un code de confirmation vous sera envoyé par e-mail. Vous créerez ensuite votre structure à partir de son SIREN."),
-  form, h("p", {}, "Déjà un compte ? ", h("a", { href: "#/connexion" }, "Connectez-vous"), "."));
+  form, h("p", {}, "Déjà un compte ? ", h("a", { href: `#/connexion?${suiteOf(params).slice(1)}` }, "Connectez-vous"),
+    "."));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const email = await submitForm(form, async (values) => {
@@ -102,7 +113,7 @@ export async function signUp(view, { go, config }) {
       { InvalidPasswordException: "password", UsernameExistsException: "email", InvalidParameterException: "email" });
       return values.email.trim();
     }, "Création du compte…");
-    if (email) go(`/confirmation?email=${encodeURIComponent(email)}&envoye=1`);
+    if (email) go(`/confirmation?email=${encodeURIComponent(email)}&envoye=1${suiteOf(params)}`);
   });
 }
 
@@ -124,7 +135,7 @@ export async function confirm(view, { params, go, config }) {
         { CodeMismatchException: "code", ExpiredCodeException: "code" });
       return values.email.trim();
     }, "Confirmation…");
-    if (done) go(`/connexion?email=${encodeURIComponent(done)}&confirme=1`);
+    if (done) go(`/connexion?email=${encodeURIComponent(done)}&confirme=1${suiteOf(params)}`);
   });
   form.querySelector("#renvoyer").addEventListener("click", async (event) => {
     const sent = await submitForm(form, async (values) => {

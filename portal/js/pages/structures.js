@@ -4,13 +4,13 @@ import { api } from "../api.js";
 import { chooseOfferer, loadOfferers } from "../context.js";
 import { registerMessages } from "../messages.js";
 import { field, formError, formatDate, h, page, submitForm } from "../ui.js";
+import { membersSection } from "./members.js";
 
 registerMessages({
   INVALID_SIREN: "Ce numéro SIREN n'est pas valide : vérifiez ses 9 chiffres sur l'avis de situation INSEE ou " +
     "l'extrait Kbis.",
   SIREN_ALREADY_REGISTERED:
-    "Ce SIREN est déjà inscrit sur le pass Culture. Pour rejoindre cette structure, demandez à l'un de ses " +
-    "membres de vous inviter (ou écrivez au support).",
+    "Ce SIREN est en cours d'inscription sur le pass Culture : réessayez dans quelques instants.",
   INVALID_SIRET: "Ce numéro SIRET n'est pas valide : vérifiez ses 14 chiffres (SIREN puis numéro d'établissement).",
   SIRET_NOT_OF_OFFERER: "Ce SIRET n'appartient pas à la structure : il doit commencer par son SIREN.",
   SIRET_ALREADY_REGISTERED: "Ce SIRET est déjà celui d'un lieu inscrit sur le pass Culture.",
@@ -71,7 +71,10 @@ async function overview(view, go) {
     return;
   }
   page(view, "Vos structures", ...[message].filter(Boolean),
-    ...offerers.map((offerer) => offererCard(offerer)),
+    ...offerers.map((offerer) => offererCard(offerer, async (message) => {
+      await loadOfferers(true);
+      backToOverview(go, message);
+    })),
     h("h2", {}, "Une autre structure ?"),
     h("p", {}, "Vous gérez aussi une autre entité juridique (un autre SIREN) ? Inscrivez-la à son tour."),
     h("p", {}, h("a", { class: "button button-secondary", href: "#/structures?nouvelle-structure=1" },
@@ -85,7 +88,7 @@ async function withLoading(work) {
   try { return await work(); } finally { bar?.classList.remove("busy"); }
 }
 
-function offererCard(offerer) {
+function offererCard(offerer, onLeft) {
   const [statusText, statusClass] = STATUS[offerer.validationStatus] || [offerer.validationStatus, "badge"];
   const venues = offerer.venues || [];
   const byId = Object.fromEntries(venues.map((venue) => [venue.id, venue]));
@@ -105,7 +108,8 @@ function offererCard(offerer) {
       : h("p", { class: "message message-info" },
         "Cette structure n'a pas encore de lieu : ajoutez le lieu où vos offres se retirent ou ont lieu."),
     h("p", {}, h("a", { class: "button", href: `#/structures?nouveau-lieu=${encodeURIComponent(offerer.id)}` },
-      "Ajouter un lieu", h("span", { class: "visually-hidden" }, ` à ${offerer.name}`))));
+      "Ajouter un lieu", h("span", { class: "visually-hidden" }, ` à ${offerer.name}`))),
+    membersSection(offerer, onLeft));
 }
 
 function venueItem(venue, byId) {
@@ -164,7 +168,10 @@ function offererForm(go) {
       if (!name.trim()) problems.push({ field: "name", message: "Indiquez le nom de la structure." });
       if (problems.length) throw formError(problems);
       const response = await api("/offerers", { method: "POST", body: { siren: digits(siren), name: name.trim() },
-        raw: true });
+        raw: true }).catch((error) => {
+        if (error.code === "ALREADY_MEMBER") error.message = "Vous êtes déjà membre de la structure de ce SIREN.";
+        throw error;
+      });
       const text = await response.text();
       return { status: response.status, offerer: text ? JSON.parse(text) : {}, name: name.trim() };
     }), "Création…");

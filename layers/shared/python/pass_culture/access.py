@@ -21,10 +21,11 @@ from typing import Literal, Protocol, TypeVar
 from pass_culture.errors import Forbidden, Unauthenticated
 
 BENEFICIARY, PRO, ADMIN = "beneficiary", "pro", "admin"
-GROUPS = (BENEFICIARY, PRO, ADMIN)
+TEACHER, INSTITUTION_HEAD = "teacher", "institution_head"  # act for an educational institution (collective offers)
+GROUPS = (BENEFICIARY, PRO, ADMIN, TEACHER, INSTITUTION_HEAD)
 
 F = TypeVar("F", bound=Callable[..., object])
-ResourceKind = Literal["offerer", "venue", "offer", "stock", "payout"]
+ResourceKind = Literal["offerer", "venue", "offer", "stock", "payout", "collective_offer", "collective_booking"]
 ACCESS_ATTRIBUTE = "__route_access__"
 MAX_ID_LENGTH = 128  # ids are uuid hex (32), `<offerId>.<n>` or 6-letter countermarks: a longer one names nothing
 
@@ -84,6 +85,14 @@ def offer_in_path(parameter: str = "offerId") -> OffererIn:
 
 def stock_in_path(parameter: str = "stockId") -> OffererIn:
     return OffererIn(parameter, "stock")
+
+
+def collective_offer_in_path(parameter: str = "collectiveOfferId") -> OffererIn:
+    return OffererIn(parameter, "collective_offer")
+
+
+def collective_booking_in_path(parameter: str = "collectiveBookingId") -> OffererIn:
+    return OffererIn(parameter, "collective_booking")
 
 
 def payout_in_path(parameter: str = "payoutId") -> OffererIn:
@@ -179,6 +188,8 @@ def authorize(
     named = access.member_of
     if named is None or (ADMIN in access.groups and ADMIN in caller.groups):
         return  # staff act on any offerer where the route lets them in
+    if caller.api_key_offerer_id is None and PRO not in caller.groups:
+        return  # a route open to pros and another group (an institution's head): the use case checks the others
     named_ids = [path[named.parameter]] if named.source == "path" else list(query.get(named.parameter) or [])
     for resource_id in named_ids:  # none: an optional filter left out, the use case picks among the caller's own
         _require_member(caller, named.kind, resource_id, directory)

@@ -45,6 +45,8 @@ class Settings(BaseModel):
     # Set only by the local stack: a stock provider may then be served over http on loopback (the fake provider).
     # In AWS a provider's base URL is https, never a loopback or private address.
     allow_loopback_providers: bool = Field(default=False, alias="ALLOW_LOOPBACK_PROVIDERS")
+    # The pro portal's origin (template Globals): the links emails carry (an invitation's) point there.
+    portal_origin: str = Field(default="", alias="PORTAL_ORIGIN")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,3 +85,5 @@ FAILED_LOOKUPS_WINDOW_SECONDS = 60
 FAILED_LOOKUPS_SLOT_SECONDS = 6
 # Active (not revoked) API keys an offerer may hold at once; past it, creating one is a 409 until one is revoked.
 MAX_ACTIVE_API_KEYS_PER_OFFERER = 10
+# Collaborators (domain.md): an invitation to join an offerer can be accepted for this long after it is sent.
+INVITATION_VALIDITY_DAYS = 7

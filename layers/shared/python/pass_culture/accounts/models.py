@@ -97,6 +97,56 @@ class Credit(CamelModel):
     expires_at: Instant
 
 
+# -- collaborators (domain.md "Collaborators") -------------------------------------------------------------------
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+
+
+class AttachmentStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"  # the requester is a member (then VALIDATED, as the domain says it, for the link)
+    REFUSED = "REFUSED"
+
+
+class Person(CamelModel):
+    """Who joins an offerer, as their token says it (the name when the identity provider gives one)."""
+
+    user_id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class TeamMember(Person):
+    since: Instant
+
+
+class Invitation(CamelModel):
+    id: str
+    offerer_id: str
+    offerer_name: str
+    email: str
+    invited_by_email: str | None = None
+    invited_at: Instant
+    expires_at: Instant
+    status: InvitationStatus
+    accepted_by: str | None = None
+    accepted_at: Instant | None = None
+
+
+class AttachmentRequest(Person):
+    offerer_id: str
+    offerer_name: str
+    siren: str
+    status: AttachmentStatus
+    requested_at: Instant
+    decided_at: Instant | None = None
+    decided_by: str | None = None
+    # the offerer's members when it was asked: who the request is emailed to (the stream record carries it)
+    notify_emails: list[str] = Field(default_factory=list)
+
+
 # -- request bodies ---------------------------------------------------------------------------------------------
 class CreateOffererInput(CamelInput):
     siren: str = Field(min_length=1, max_length=20)
@@ -147,3 +197,7 @@ class ApiKeyCreated(CamelModel):
     api_key: str  # shown once: only its hash is stored
     prefix: str
     created_at: Instant
+
+
+class InvitationInput(CamelInput):
+    email: Email

@@ -11,6 +11,7 @@ from pass_culture.accounts.models import (
     Beneficiary,
     Credit,
     Offerer,
+    TeamMember,
     ValidationStatus,
     Venue,
 )
@@ -66,8 +67,11 @@ class AccountsRepository:
         self._table = table
 
     # -- offerers ------------------------------------------------------------------------------------------------
-    def create_offerer(self, offerer: Offerer, owner_user_id: str) -> None:
-        """The offerer, its SIREN's uniqueness and its creator's membership, at once."""
+    def create_offerer(self, offerer: Offerer, owner_user_id: str, owner: TeamMember | None = None) -> None:
+        """The offerer, its SIREN's uniqueness and its creator as its first member (accounts/team.py), at once."""
+        from pass_culture.accounts.team import link_operations
+
+        owner = owner or TeamMember(user_id=owner_user_id, since=offerer.created_at)
         try:
             self._table.transact(
                 [
@@ -76,16 +80,7 @@ class AccountsRepository:
                         ITEM_IS_NEW,
                     ),
                     Put({**key(f"SIREN#{offerer.siren}", "UNIQUE"), "offererId": offerer.id}, ITEM_IS_NEW),
-                    Put(
-                        {
-                            **membership_key(owner_user_id, offerer.id),
-                            "entity": "MEMBERSHIP",
-                            "GSI1PK": f"OFFERER#{offerer.id}",
-                            "GSI1SK": f"USER#{owner_user_id}",
-                            "offererId": offerer.id,
-                            "userId": owner_user_id,
-                        }
-                    ),
+                    *link_operations(offerer.id, owner),
                 ]
             )
         except TransactionCancelled as cancelled:

@@ -19,6 +19,8 @@ from pass_culture.accounts.models import (
     CreateVenueInput,
     Credit,
     Offerer,
+    Person,
+    TeamMember,
     ValidationStatus,
     Venue,
 )
@@ -49,9 +51,12 @@ class AccountsService:
         return caller.user_id
 
     # -- offerers ------------------------------------------------------------------------------------------------
-    def create_offerer(self, caller: Caller, data: CreateOffererInput) -> Offerer:
+    def create_offerer(self, caller: Caller, data: CreateOffererInput, person: Person | None = None) -> Offerer:
+        """The offerer, its creator its first member. A SIREN already registered is a 409 SIREN_ALREADY_REGISTERED
+        here; the route turns it into a request to join (accounts/collaborators.py)."""
         caller.require("pro")
         assert caller.user_id is not None
+        person = person or Person(user_id=caller.user_id, email=caller.email)
         offerer = Offerer(
             id=new_id(),
             siren=valid_siren(data.siren),
@@ -59,7 +64,8 @@ class AccountsService:
             validation_status=ValidationStatus.NEW,
             created_at=self._clock.now(),
         )
-        self._repository.create_offerer(offerer, owner_user_id=caller.user_id)
+        owner = TeamMember(**person.model_dump(), since=offerer.created_at)
+        self._repository.create_offerer(offerer, owner_user_id=caller.user_id, owner=owner)
         return offerer
 
     def my_offerers(self, caller: Caller) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,6 +20,10 @@ from pass_culture.dynamo import Expression
 from pass_culture.errors import BadRequest, Forbidden
 from pass_culture.models import QueryDate
 from pass_culture.subcategories import BY_ID
+
+if TYPE_CHECKING:
+    from pass_culture.collective.models import CollectiveBooking
+    from pass_culture.collective.repository import CollectiveRepository
 
 # `status=` takes the statuses the bookings show (CONFIRMED, USED, REIMBURSED, CANCELLED), in any case; the words of
 # the first version (those of the pro portal's filter) are still understood.
@@ -36,6 +40,13 @@ CSV_COLUMNS = [
     "Contremarque", "Prix de la réservation", "Statut de la contremarque", "Date et heure de remboursement",
     "Type d'offre", "Code postal du bénéficiaire", "Duo",
 ]  # fmt: skip
+COLLECTIVE_CSV_COLUMNS = [
+    "Lieu", "Nom de l'offre", "Date de l'évènement", "Établissement", "UAI", "Email de l'enseignant",
+    "Nombre d'élèves", "Date et heure de réservation", "Date et heure de confirmation", "Prix de la réservation",
+    "Statut", "Date et heure d'annulation",
+]  # fmt: skip
+COLLECTIVE_STATUS_LABELS = {"PENDING": "préréservé", "CONFIRMED": "confirmé", "USED": "validé",
+                            "REIMBURSED": "remboursé", "CANCELLED": "annulé"}  # fmt: skip
 EXPORT_PAGE = 500
 
 
@@ -55,6 +66,9 @@ class BookingFilters(BaseModel):
     period_from: QueryDate | None = Field(default=None, alias="from")
     period_to: QueryDate | None = Field(default=None, alias="to")
     event_date: QueryDate | None = Field(default=None, alias="eventDate")
+    kind: Literal["individual", "collective"] = Field(
+        default="individual", description="individual bookings (young people's) or collective ones (school groups)"
+    )
 
     @field_validator("status", mode="before")
     @classmethod
@@ -91,6 +105,24 @@ class BookingFilters(BaseModel):
             values[":day_end"] = isoformat(paris_midnight(self.event_date + timedelta(days=1)))
         return Expression(" AND ".join(parts), values=values) if parts else None
 
+    def collective_expression(self) -> Expression | None:
+        """The same filters on collective bookings (the event is their `startDatetime`; the status a filter)."""
+        parts, names, values = [], {}, {}
+        if self.venue_id:
+            parts.append("venueId = :venue")
+            values[":venue"] = self.venue_id
+        if self.offer_id:
+            parts.append("offerId = :offer")
+            values[":offer"] = self.offer_id
+        if self.status:
+            parts.append("#status = :status")
+            names["#status"], values[":status"] = "status", self.status.value
+        if self.event_date:
+            parts.append("startDatetime BETWEEN :day_start AND :day_end")
+            values[":day_start"] = isoformat(paris_midnight(self.event_date))
+            values[":day_end"] = isoformat(paris_midnight(self.event_date + timedelta(days=1)))
+        return Expression(" AND ".join(parts), names, values) if parts else None
+
 
 def paris(instant: Any) -> str:
     return instant.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if instant else ""
@@ -115,10 +147,22 @@ def csv_rows(booking: Booking) -> Iterator[list[Cell]]:
         yield [*common, "Non"]
 
 
+def collective_csv_row(booking: CollectiveBooking) -> list[Cell]:
+    return [
+        booking.venue_name, booking.offer_name, paris(booking.start_datetime), booking.institution_name, booking.uai,
+        booking.teacher_email, str(booking.number_of_students), paris(booking.booked_at), paris(booking.confirmed_at),
+        euro_cell(booking.total_price_cents), COLLECTIVE_STATUS_LABELS[booking.status.value],
+        paris(booking.cancelled_at),
+    ]  # fmt: skip
+
+
 class TrackingService:
-    def __init__(self, bookings: BookingsRepository, accounts: AccountsRepository) -> None:
+    def __init__(
+        self, bookings: BookingsRepository, accounts: AccountsRepository, collective: CollectiveRepository | None = None
+    ) -> None:
         self._bookings = bookings
         self._accounts = accounts
+        self._collective = collective
 
     def _offerer(self, caller: Caller, offerer_id: str | None) -> str:
         """The offerer whose bookings are asked for: one the pro is a member of."""
@@ -137,6 +181,9 @@ class TrackingService:
 
     def bookings(self, caller: Caller, filters: BookingFilters, limit: int, cursor: str | None) -> dict[str, Any]:
         offerer_id = self._offerer(caller, filters.offerer_id)
+        if filters.kind == "collective":
+            collective, next_cursor = self._collective_page(offerer_id, filters, limit, cursor)
+            return {"items": [booking.to_api() for booking in collective], "nextCursor": next_cursor}
         found, next_cursor = self._bookings.for_offerer(
             offerer_id, status=filters.status_value(), period=filters.period(), filter_=filters.expression(),
             limit=limit, cursor=cursor,
@@ -147,8 +194,15 @@ class TrackingService:
         """`;`-separated, UTF-8 with a BOM (spreadsheets read the accents), built page by page; no cell a
         beneficiary or a pro typed can become a formula."""
         offerer_id = self._offerer(caller, filters.offerer_id)
-        out = SpreadsheetCsv(CSV_COLUMNS)
         cursor: str | None = None
+        if filters.kind == "collective":
+            collective_out = SpreadsheetCsv(COLLECTIVE_CSV_COLUMNS)
+            while True:
+                collective, cursor = self._collective_page(offerer_id, filters, EXPORT_PAGE, cursor)
+                collective_out.rows(collective_csv_row(booking) for booking in collective)
+                if cursor is None:
+                    return collective_out.text()
+        out = SpreadsheetCsv(CSV_COLUMNS)
         while True:
             page, cursor = self._bookings.for_offerer(
                 offerer_id, status=filters.status_value(), period=filters.period(), filter_=filters.expression(),
@@ -159,6 +213,15 @@ class TrackingService:
             if cursor is None:
                 return out.text()
 
+    def _collective_page(
+        self, offerer_id: str, filters: BookingFilters, limit: int, cursor: str | None
+    ) -> tuple[list[CollectiveBooking], str | None]:
+        if self._collective is None:
+            raise BadRequest("Collective bookings are not listed here.", code="BAD_REQUEST")
+        return self._collective.for_offerer(
+            offerer_id, period=filters.period(), filter_=filters.collective_expression(), limit=limit, cursor=cursor
+        )
+
 
 def build_tracking_service() -> TrackingService:
     from pass_culture import aws
@@ -166,4 +229,6 @@ def build_tracking_service() -> TrackingService:
     from pass_culture.settings import get_settings
 
     table = Table(aws.dynamodb(), get_settings().table_name)
-    return TrackingService(BookingsRepository(table), AccountsRepository(table))
+    from pass_culture.collective.repository import CollectiveRepository
+
+    return TrackingService(BookingsRepository(table), AccountsRepository(table), CollectiveRepository(table))

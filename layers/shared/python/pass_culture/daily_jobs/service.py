@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pass_culture.clock import Clock, SystemClock, isoformat, paris_date
 from pass_culture.daily_jobs.models import Candidate, Chunk, Figures
@@ -27,6 +27,9 @@ from pass_culture.daily_jobs.rules import (
 from pass_culture.ids import new_id
 from pass_culture.jobs import ReportedJob
 
+if TYPE_CHECKING:
+    from pass_culture.collective.repository import CollectiveRepository
+
 
 class ChunkQueue(Protocol):
     def send(self, chunk: Chunk) -> None: ...
@@ -42,8 +45,10 @@ class DailyJobs:
         in_process_limit: int = IN_PROCESS_LIMIT,
         chunk_size: int = CHUNK_SIZE,
         monotonic: Callable[[], float] = time.monotonic,
+        collective: CollectiveRepository | None = None,
     ) -> None:
         self._repository = repository
+        self._collective = collective
         self._queue = queue
         self._wall = wall_clock or SystemClock()  # when a run really started (its reports sort by it)
         self._in_process_limit = in_process_limit
@@ -55,7 +60,20 @@ class DailyJobs:
         """Free subscription cards 30 days after booking, events 48 h after they start: USED, by AUTO."""
         reading = auto_validation_reading(self._repository.done_through(Job.AUTO_VALIDATE), now)
         sources = [(Action.VALIDATE, self._repository.due_for_validation(day, now)) for day in reading.days]
-        return self._run(Job.AUTO_VALIDATE, now, reading.days, sources, reading.done_through)
+        collective = self._collective_used(reading.days, now)
+        return self._run(Job.AUTO_VALIDATE, now, reading.days, sources, reading.done_through, collective)
+
+    def _collective_used(self, days: tuple[date, ...], now: datetime) -> dict[str, int]:
+        """Confirmed collective bookings 48 h after their event: USED (AUTO), one conditional write each, the same
+        days read as the individual ones (a school's few bookings a day: handled here, never chunked). Reported as
+        `collectiveValidated` when there were any."""
+        if self._collective is None:
+            return {}
+        done = sum(
+            self._collective.mark_used(item, now) for day in days for page in self._collective.due_used(day, now)
+            for item in page
+        )  # fmt: skip
+        return {"collectiveValidated": done} if done else {}
 
     def expire(self, now: datetime) -> dict[str, Any]:
         """Uncollected things cancelled (EXPIRED) on their expiry day; reminders to those expiring in the coming
@@ -64,7 +82,19 @@ class DailyJobs:
         today = paris_date(now)
         sources = [(Action.REMIND, self._repository.due_for_reminder(day, today)) for day in reminder_expiry_days(now)]
         sources += [(Action.EXPIRE, self._repository.due_for_expiry(day)) for day in reading.days]
-        return self._run(Job.EXPIRE, now, reading.days, sources, reading.done_through)
+        collective = self._collective_expired(reading.days, now)
+        return self._run(Job.EXPIRE, now, reading.days, sources, reading.done_through, collective)
+
+    def _collective_expired(self, days: tuple[date, ...], now: datetime) -> dict[str, int]:
+        """PENDING collective bookings their head did not confirm by the booking limit: CANCELLED (EXPIRED), the
+        stock bookable again. Reported as `collectiveExpired` when there were any."""
+        if self._collective is None:
+            return {}
+        done = sum(
+            self._collective.expire(item, now) for day in days for page in self._collective.due_expired(day)
+            for item in page
+        )  # fmt: skip
+        return {"collectiveExpired": done} if done else {}
 
     # -- the worker ----------------------------------------------------------------------------------------------
     def handle_chunk(self, chunk: Chunk) -> None:
@@ -84,6 +114,7 @@ class DailyJobs:
         days: tuple[date, ...],
         sources: list[tuple[Action, Iterator[list[Candidate]]]],
         done_through: date,
+        reported: dict[str, int] | None = None,
     ) -> dict[str, Any]:
         started, clock_start = self._wall.now(), self._monotonic()
         run_id = new_id()
@@ -126,7 +157,7 @@ class DailyJobs:
             raise
         self._repository.advance(job, done_through)
         duration_ms = round((self._monotonic() - clock_start) * 1000)
-        extra = {"candidates": candidates, "chunksQueued": chunks_queued, "durationMs": duration_ms}
+        extra = {"candidates": candidates, "chunksQueued": chunks_queued, "durationMs": duration_ms, **(reported or {})}
         after = self._repository.add_figures(job, run_sort, figures, extra=extra) or {}
         if int(after.get("chunksDone", 0)) >= chunks_queued:
             self._repository.close_run(job, run_sort, "DONE", self._wall.now())
@@ -187,4 +218,7 @@ def build_daily_jobs() -> DailyJobs:
 
     settings = get_settings()
     table = Table(aws.dynamodb(), settings.table_name)
-    return DailyJobs(DailyJobsRepository(table), SqsChunkQueue(aws.client("sqs"), settings.daily_jobs_queue_url))
+    from pass_culture.collective.repository import CollectiveRepository
+
+    queue = SqsChunkQueue(aws.client("sqs"), settings.daily_jobs_queue_url)
+    return DailyJobs(DailyJobsRepository(table), queue, collective=CollectiveRepository(table))

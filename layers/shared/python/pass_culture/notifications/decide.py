@@ -14,6 +14,10 @@
 |   of its lines rejected                  |                            |                                   |
 | a payout with money is written (INSERT)  | payout_available           | the booking email of each of its  |
 |   (once: the batch writes it once)       |                            |   pricing points                  |
+| an invitation to an offerer (INSERT)     | invitation                 | the invited email (a link to the  |
+|                                          |                            |   portal's #/invitation?id=)      |
+| a request to join an offerer (→ PENDING) | attachment_requested       | the offerer's members             |
+| PENDING -> ACCEPTED / REFUSED            | attachment_accepted / _refused | the requester                 |
 """
 
 from __future__ import annotations
@@ -35,7 +39,10 @@ class EmailToSend:
 
 
 # The entities whose changes can call for an email: the stream's filter in template.yaml lets only these through.
-EMAILING_ENTITIES = ("BENEFICIARY", "BANK_ACCOUNT", "BOOKING", "STOCK_IMPORT", "PAYOUT")
+EMAILING_ENTITIES = (
+    "BENEFICIARY", "BANK_ACCOUNT", "BOOKING", "STOCK_IMPORT", "PAYOUT", "INVITATION", "ATTACHMENT_REQUEST",
+    "COLLECTIVE_BOOKING", "COLLECTIVE_REQUEST",
+)  # fmt: skip
 
 
 def emails_for_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[EmailToSend]:
@@ -50,6 +57,42 @@ def emails_for_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Em
         return _stock_import_emails(new)
     if entity == "PAYOUT" and new and not old and int(new.get("reimbursedCents") or 0) > 0:
         return _payout_emails(new)
+    if entity == "INVITATION" and new and not old:
+        return [_invitation(new)]
+    if entity == "ATTACHMENT_REQUEST" and new and new.get("status") != old.get("status"):
+        return _attachment_emails(new)
+    if entity in ("COLLECTIVE_BOOKING", "COLLECTIVE_REQUEST"):
+        from pass_culture.notifications import collective  # the collective part's emails (issue 17)
+
+        if entity == "COLLECTIVE_BOOKING":
+            return collective.collective_booking_emails(old, new)
+        return collective.collective_request_emails(old, new)
+    return []
+
+
+def _invitation(invitation: Mapping[str, Any]) -> EmailToSend:
+    """The link is completed with the portal's origin when the email is rendered (NotificationService)."""
+    return EmailToSend(
+        "invitation",
+        str(invitation["email"]),
+        {
+            "offerer": invitation["offererName"], "invited_by": invitation.get("invitedByEmail"),
+            "path": f"/pro/#/invitation?id={invitation['id']}", "expires_at": paris_time(invitation["expiresAt"]),
+        },
+    )  # fmt: skip
+
+
+def _attachment_emails(request: Mapping[str, Any]) -> list[EmailToSend]:
+    name = " ".join(str(part) for part in (request.get("firstName"), request.get("lastName")) if part)
+    context = {
+        "offerer": request["offererName"], "siren": request["siren"], "requester": request.get("email") or "",
+        "requester_name": name, "path": "/pro/#/structures",
+    }  # fmt: skip
+    status = request.get("status")
+    if status == "PENDING":
+        return [EmailToSend("attachment_requested", str(to), context) for to in request.get("notifyEmails") or []]
+    if status in ("ACCEPTED", "REFUSED") and request.get("email"):
+        return [EmailToSend(f"attachment_{str(status).lower()}", str(request["email"]), context)]
     return []
 
 

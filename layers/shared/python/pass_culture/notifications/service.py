@@ -42,11 +42,12 @@ def sent_key(event_id: str, email: EmailToSend) -> dict[str, str]:
 
 
 class NotificationService:
-    def __init__(self, table: Table, mailer: Mailer, sender: str, clock: Clock) -> None:
+    def __init__(self, table: Table, mailer: Mailer, sender: str, clock: Clock, portal_origin: str = "") -> None:
         self._table = table
         self._mailer = mailer
         self._sender = sender
         self._clock = clock
+        self._portal_origin = portal_origin.rstrip("/")  # the portal's links in emails: <origin><path>
 
     def handle_change(self, event_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> int:
         """Sends what the change calls for; returns how many emails were sent now."""
@@ -69,7 +70,7 @@ class NotificationService:
         return sent
 
     def message(self, email: EmailToSend) -> EmailMessage:
-        rendered = render(email.kind, email.context)
+        rendered = render(email.kind, {**email.context, "portal_origin": self._portal_origin})
         message = EmailMessage()
         message["From"] = f"pass Culture <{self._sender}>"
         message["To"] = email.to
@@ -90,7 +91,8 @@ def build_notification_service() -> NotificationService:
 
     settings = get_settings()
     table = Table(aws.dynamodb(), settings.table_name)
-    return NotificationService(table, SesMailer(aws.client("ses")), settings.sender_email, SystemClock())
+    mailer = SesMailer(aws.client("ses"))
+    return NotificationService(table, mailer, settings.sender_email, SystemClock(), settings.portal_origin)
 
 
 def build_dead_letters() -> SqsDeadLetters:
