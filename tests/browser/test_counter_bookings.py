@@ -380,6 +380,49 @@ def test_the_bookings_list_filters_pages_and_exports_csv(stack: RunningStack, de
     check_page(phone, "reservations-aucune")
 
 
+def test_the_bookings_list_shows_collective_bookings_with_the_type_filter(stack: RunningStack, desktop: Page) -> None:
+    from tests.e2e.test_collective_flow import institution, later, member
+
+    pro = new_pro(stack)
+    admin = stack.login(ADMIN)
+    uai = institution(stack, admin, budget_cents=None)
+    _, teacher = member(stack, admin, uai, "teacher")
+    name = f"Visite des réserves {uuid.uuid4().hex[:6]}"
+    offer = requests.post(f"{stack.url}/collective-offers", headers=pro.headers, timeout=10, json={
+        "venueId": pro.venue_id, "subcategoryId": "VISITE", "name": name, "students": ["COLLEGE_6E"],
+        "domains": ["UNIVERS_DU_LIVRE"], "contactEmail": "mediation@librairie.example",
+    })  # fmt: skip
+    assert offer.status_code == 201, offer.text
+    stock = requests.put(f"{stack.url}/collective-offers/{offer.json()['id']}/stock", headers=pro.headers, timeout=10,
+                         json={"startDatetime": later(30), "bookingLimitDatetime": later(20), "numberOfStudents": 24,
+                               "totalPriceCents": 120_00})  # fmt: skip
+    assert stock.status_code == 200, stock.text
+    booked = requests.post(f"{stack.url}/collective-bookings", json={"collectiveStockId": stock.json()["id"]},
+                           headers=auth(teacher), timeout=10)  # fmt: skip
+    assert booked.status_code == 201, booked.text
+
+    page = desktop
+    errors = console_errors(page)
+    signed_in(page, stack, pro.email, "/reservations")
+    wait_for_heading(page, "Suivi des réservations")
+    expect(page.get_by_text("Aucune réservation pour le moment.")).to_be_visible()  # individual ones by default
+    page.get_by_label("Type").select_option(label="Collectives")
+    expect(page.get_by_label("Offre", exact=True)).to_be_disabled()
+    show_bookings(page)
+    table = page.get_by_role("table", name=f"Réservations collectives de {pro.offerer_name}, page 1")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    row = table.locator("tbody tr")
+    for text in (name, "Collège Jean-Zay", f"UAI {uai}", "24", "120,00 €", "Préréservée"):
+        expect(row).to_contain_text(text)
+    expect(table.get_by_role("columnheader", name="Établissement")).to_be_visible()
+    check_page(page, "reservations-collectives")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Télécharger le fichier CSV").click()
+    content = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+    assert "Collège Jean-Zay" in content and uai in content and name in content
+    assert not errors, errors
+
+
 def test_the_bookings_list_goes_page_by_page(stack: RunningStack, desktop: Page, phone: Page) -> None:
     """21 bookings: 20 on the first page, the 21st on the next (the API's cursor), and back."""
     pro = new_pro(stack)

@@ -87,7 +87,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         E2E.is_relative_to(Path(argument).resolve()) for argument in session.config.args or [str(ROOT)]
     )
     if whole_suite and exitstatus == pytest.ExitCode.OK and LAUNCHED_LOG_DIRS:
-        problems += iam_grants.unused(LAUNCHED_LOG_DIRS[0], calls)
+        problems += iam_grants.unused(LAUNCHED_LOG_DIRS)
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

@@ -57,25 +57,40 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def unused(log_dir: Path, calls: list[dict[str, Any]]) -> list[str]:
-    grants = json.loads((log_dir / "iam-grants.json").read_text(encoding="utf-8"))
-    made: dict[str, set[tuple[str, str]]] = {}
-    for call in calls:
-        if call["allowed"]:
-            made.setdefault(call["function"], set()).add((call["action"], call["resource"]))
-    problems = []
-    for function, statements in sorted(grants.items()):
-        for grant in statements:
-            statement = grant["statement"]
-            if grant["managed"] or "EventInvokeConfigOnFailure" in grant["policy"] or statement["Effect"] != "Allow":
-                continue
-            for action in _as_list(statement["Action"]):
-                if (function, action) in JUSTIFIED_UNUSED:
+def unused(log_dirs: list[Path]) -> list[str]:
+    """The grants no stack of the run used. Each stack is judged against its own grants: resources named by a random
+    id (the user pool's) differ from one stack to the next, so a grant counts as used when any stack used its own."""
+    unused_everywhere: dict[tuple[str, str, int, str, int], str] | None = None
+    for log_dir in log_dirs:
+        grants = json.loads((log_dir / "iam-grants.json").read_text(encoding="utf-8"))
+        made: dict[str, set[tuple[str, str]]] = {}
+        for call in read_calls([log_dir]):
+            if call["allowed"]:
+                made.setdefault(call["function"], set()).add((call["action"], call["resource"]))
+        here: dict[tuple[str, str, int, str, int], str] = {}
+        for function, statements in sorted(grants.items()):
+            for number, grant in enumerate(statements):
+                statement = grant["statement"]
+                if (
+                    grant["managed"]
+                    or "EventInvokeConfigOnFailure" in grant["policy"]
+                    or statement["Effect"] != "Allow"
+                ):
                     continue
-                for resource in _as_list(statement["Resource"]):
-                    if not any(
-                        matches(action, a, case_sensitive=False) and matches(resource, r)
-                        for a, r in made.get(function, ())
-                    ):
-                        problems.append(f"never used: {function} {grant['policy']} {action} on {resource}")
-    return problems
+                for action in _as_list(statement["Action"]):
+                    if (function, action) in JUSTIFIED_UNUSED:
+                        continue
+                    for index, resource in enumerate(_as_list(statement["Resource"])):
+                        if not any(
+                            matches(action, a, case_sensitive=False) and matches(resource, r)
+                            for a, r in made.get(function, ())
+                        ):
+                            here[(function, grant["policy"], number, action, index)] = (
+                                f"never used: {function} {grant['policy']} {action} on {resource}"
+                            )
+        unused_everywhere = (
+            here
+            if unused_everywhere is None
+            else {grant: text for grant, text in unused_everywhere.items() if grant in here}
+        )
+    return sorted((unused_everywhere or {}).values())

@@ -22,7 +22,7 @@ from pass_culture.clock import paris_midnight
 from pass_culture.counter.repository import CounterRepository
 from pass_culture.dynamo import Item, Table
 from pass_culture.payouts.batch import PayoutBatches, files_prefix
-from pass_culture.payouts.models import PayoutTask, Step, payout_id
+from pass_culture.payouts.models import Line, PayoutTask, Step, payout_id
 from pass_culture.payouts.outputs import S3FileStore
 from pass_culture.payouts.repository import PayoutsRepository, batch_key
 from pass_culture.payouts.rules import Period, period_ending_before
@@ -284,8 +284,8 @@ def die_after_half_the_marks(payouts: Payouts, monkeypatch: pytest.MonkeyPatch) 
     repository = payouts.batches._repository
     original = repository.mark_reimbursed
 
-    def dying(offerer_id: str, payout: str, booking_ids: list[str], at: datetime) -> int:
-        original(offerer_id, payout, booking_ids[: len(booking_ids) // 2], at)
+    def dying(offerer_id: str, payout: str, lines: list[Line], at: datetime) -> int:
+        original(offerer_id, payout, lines[: len(lines) // 2], at)
         raise RuntimeError("the function died here")
 
     monkeypatch.setattr(repository, "mark_reimbursed", dying)

@@ -115,10 +115,19 @@ def test_the_e2e_comparison_finds_denied_calls_and_unused_grants(tmp_path: Any) 
 
     statement = {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:DeleteItem"], "Resource": TABLE}
     grants = {"F": [{"policy": "FRolePolicy0", "index": 0, "statement": statement, "managed": False}]}
-    (tmp_path / "iam-grants.json").write_text(json.dumps(grants))
     calls = [
         {"function": "F", "action": "dynamodb:GetItem", "resource": TABLE, "allowed": True},
         {"function": "F", "action": "dynamodb:PutItem", "resource": TABLE, "allowed": False},
     ]
     assert iam_grants.denied(calls) == [f"denied in AWS too: F: dynamodb:PutItem on {TABLE}"]
-    assert iam_grants.unused(tmp_path, calls) == [f"never used: F FRolePolicy0 dynamodb:DeleteItem on {TABLE}"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    for log_dir, made in ((first, calls), (second, [])):
+        log_dir.mkdir()
+        (log_dir / "iam-grants.json").write_text(json.dumps(grants))
+        (log_dir / "iam-calls.jsonl").write_text("".join(json.dumps(call) + "\n" for call in made))
+    assert iam_grants.unused([first]) == [f"never used: F FRolePolicy0 dynamodb:DeleteItem on {TABLE}"]
+    # a grant another stack used is used (each stack's pool has its own random id: judged against its own grants)
+    assert iam_grants.unused([second, first]) == [f"never used: F FRolePolicy0 dynamodb:DeleteItem on {TABLE}"]
+    assert sorted(iam_grants.unused([second])) == sorted(
+        f"never used: F FRolePolicy0 {action} on {TABLE}" for action in ("dynamodb:GetItem", "dynamodb:DeleteItem")
+    )

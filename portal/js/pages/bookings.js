@@ -1,6 +1,7 @@
-// "Suivi des réservations": the bookings of the pro's offerer (GET /pro/bookings), filtered by venue, offer,
-// status, period and event day, page by page (the API's cursor), and their CSV export — fetched with the pro's token
-// (a plain link would not carry it) and saved as reservations.csv.
+// "Suivi des réservations": the bookings of the pro's offerer (GET /pro/bookings), filtered by type (individual or
+// collective: `kind=`), venue, offer, status, period and event day, page by page (the API's cursor), and their CSV
+// export — fetched with the pro's token (a plain link would not carry it) and saved as reservations.csv. Collective
+// bookings (school groups) show their institution where individual ones show the young person.
 import { api } from "../api.js";
 import { currentOfferer, noOffererYet, offererPicker } from "../context.js";
 import { registerMessages } from "../messages.js";
@@ -8,7 +9,9 @@ import { clearErrors, field, formatCents, formatDateTime, h, page, setFieldError
   from "../ui.js";
 
 const PAGE_SIZE = 20;
-const FILTERS = ["venueId", "offerId", "status", "from", "to", "eventDate"];
+const FILTERS = ["kind", "venueId", "offerId", "status", "from", "to", "eventDate"];
+// GET /pro/bookings `kind=`
+const KINDS = [["individual", "Individuelles"], ["collective", "Collectives"]];
 
 registerMessages({
   OFFERER_REQUIRED: "Choisissez la structure dont vous voulez voir les réservations.",
@@ -24,16 +27,21 @@ export const STATUSES = [
 const STATUS_LABEL = Object.fromEntries(STATUSES);
 const BADGE = { CONFIRMED: "badge", USED: "badge badge-ok", REIMBURSED: "badge badge-ok", CANCELLED: "badge badge-error" };
 const CANCELLED_BY = { BENEFICIARY: "par le jeune", OFFERER: "par la structure", EXPIRED: "non retirée à temps" };
+// a collective booking: pre-booked by a teacher, confirmed by the institution's head
+const COLLECTIVE_LABEL = { ...STATUS_LABEL, PENDING: "Préréservée", CONFIRMED: "Confirmée" };
+const COLLECTIVE_CANCELLED_BY = { OFFERER: "par la structure", INSTITUTION: "par l'établissement",
+  EXPIRED: "non confirmée à temps" };
 
-function statusCell(booking) {
-  const badge = h("span", { class: BADGE[booking.status] || "badge" }, STATUS_LABEL[booking.status] || booking.status);
+function statusCell(booking, collective = false) {
+  const label = (collective ? COLLECTIVE_LABEL : STATUS_LABEL)[booking.status] || booking.status;
+  const badge = h("span", { class: BADGE[booking.status] || "badge" }, label);
   let when = null;
   if (booking.status === "USED") {
     when = `le ${formatDateTime(booking.usedAt)}${booking.validationAuthor === "AUTO" ? " (automatiquement)" : ""}`;
   } else if (booking.status === "REIMBURSED") {
     when = `le ${formatDateTime(booking.reimbursedAt)}`;
   } else if (booking.status === "CANCELLED") {
-    const by = CANCELLED_BY[booking.cancellationReason];
+    const by = (collective ? COLLECTIVE_CANCELLED_BY : CANCELLED_BY)[booking.cancellationReason];
     when = `le ${formatDateTime(booking.cancelledAt)}${by ? `, ${by}` : ""}`;
   }
   return [badge, when ? h("div", { class: "muted" }, when) : null];
@@ -60,9 +68,24 @@ const columns = (severalVenues) => [
   ["Statut", statusCell],
 ];
 
-/** The filters as the API takes them (empty ones left out by api()). */
+/** A collective booking's columns: the institution (and the teacher) instead of the young person. */
+const collectiveColumns = (severalVenues) => [
+  ["Offre collective", (b) => [b.offerName, severalVenues ? h("div", { class: "muted" }, b.venueName) : null]],
+  ["Établissement", (b) => [b.institutionName, h("div", { class: "muted" }, `UAI ${b.uai}`),
+    h("div", { class: "muted" }, b.teacherEmail)]],
+  ["Réservée le", (b) => formatDateTime(b.bookedAt)],
+  ["Évènement", (b) => formatDateTime(b.startDatetime)],
+  ["Élèves", (b) => String(b.numberOfStudents)],
+  ["Prix", (b) => (b.totalPriceCents === 0 ? "Gratuit" : formatCents(b.totalPriceCents))],
+  ["Statut", (b) => statusCell(b, true)],
+];
+
+/** The filters as the API takes them (empty ones left out by api()); no offer for collective bookings: the list of
+ * offers is the individual ones'. */
 function filtersOf(form) {
-  return Object.fromEntries(FILTERS.map((name) => [name, form.elements.namedItem(name).value]));
+  const found = Object.fromEntries(FILTERS.map((name) => [name, form.elements.namedItem(name).value]));
+  if (found.kind === "collective") found.offerId = "";
+  return found;
 }
 
 /** reservations.csv, fetched with the token: a Blob saved through a temporary link. */
@@ -85,6 +108,10 @@ export default async function bookings(view, { params }) {
   const picker = await offererPicker(() => bookings(view, { params: new URLSearchParams() }));
   const venues = offerer.venues || [];
 
+  const kindField = field("Type", {
+    as: "select", name: "kind", options: KINDS,
+    value: KINDS.some(([value]) => value === params.get("kind")) ? params.get("kind") : "individual",
+  });
   const venueField = field("Lieu", {
     as: "select", name: "venueId", options: [["", "Tous les lieux"], ...venues.map((v) => [v.id, v.name])],
     value: venues.some((v) => v.id === params.get("venueId")) ? params.get("venueId") : "",
@@ -96,7 +123,7 @@ export default async function bookings(view, { params }) {
   });
   const form = h("form", { class: "filters", novalidate: true, "aria-labelledby": "filtres-titre" },
     h("h2", { id: "filtres-titre" }, "Filtres"),
-    h("div", { class: "row" }, venueField, offerField, statusField),
+    h("div", { class: "row" }, kindField, venueField, offerField, statusField),
     h("div", { class: "row" },
       field("Du", { type: "date", name: "from", value: params.get("from") || "" }),
       field("Au", { type: "date", name: "to", value: params.get("to") || "" }),
@@ -136,6 +163,13 @@ export default async function bookings(view, { params }) {
     }
   }
   form.elements.namedItem("venueId").addEventListener("change", () => loadOffers(offerSelect.value));
+  // collective bookings are not filtered by offer (the list holds the individual offers)
+  const kindSelect = form.elements.namedItem("kind");
+  const offerForKind = () => {
+    offerSelect.disabled = kindSelect.value === "collective";
+    if (offerSelect.disabled) offerSelect.value = "";
+  };
+  kindSelect.addEventListener("change", offerForKind);
 
   // -- the list, page by page: cursors of the pages seen so far (the first page has none)
   let cursors = [null];
@@ -159,15 +193,17 @@ export default async function bookings(view, { params }) {
   }
 
   function render(items, pageIndex, hasMore) {
-    const filtered = Object.values(query).some(Boolean);
+    const filtered = Object.entries(query).some(([name, value]) => name !== "kind" && value);
     const count = `${items.length} réservation${items.length > 1 ? "s" : ""}`;
     summary.textContent = items.length ? `${count} affichée${items.length > 1 ? "s" : ""}, page ${pageIndex + 1}.` : "";
     if (pageIndex > 0 && !items.length) { // the API's cursor may lead to an empty last page
       listing.replaceChildren(h("p", { class: "message message-info" },
         "Il n'y a pas d'autre réservation : vous les avez toutes vues."));
     } else {
-      const caption = `Réservations de ${offerer.name}, page ${pageIndex + 1}`;
-      listing.replaceChildren(table(caption, columns(venues.length > 1), items,
+      const collective = query.kind === "collective";
+      const caption = `Réservations${collective ? " collectives" : ""} de ${offerer.name}, page ${pageIndex + 1}`;
+      const shown = (collective ? collectiveColumns : columns)(venues.length > 1);
+      listing.replaceChildren(table(caption, shown, items,
         filtered ? "Aucune réservation ne correspond à ces filtres." : "Aucune réservation pour le moment."));
     }
     pager.replaceChildren();
@@ -211,6 +247,7 @@ export default async function bookings(view, { params }) {
   form.addEventListener("reset", () => {
     setTimeout(async () => { // after the browser emptied the fields
       clearErrors(form);
+      offerForKind();
       await loadOffers("");
       query = {};
       cursors = [null];
@@ -230,6 +267,7 @@ export default async function bookings(view, { params }) {
   });
 
   await loadOffers(params.get("offerId") || "");
+  offerForKind();
   query = filtersOf(form);
   await show(0);
 }

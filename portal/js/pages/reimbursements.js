@@ -199,7 +199,9 @@ function payoutsSection(offerer) {
   async function showBookings(payout, button) {
     const lines = [];
     const columns2 = [
-      ["Contremarque", (l) => h("span", { class: "countermark" }, l.token)],
+      ["Contremarque ou établissement", (l) => (l.kind === "collective"
+        ? [l.institutionName, h("div", { class: "muted" }, `UAI ${l.uai}`)]
+        : h("span", { class: "countermark" }, l.token))],
       ["Offre", (l) => [l.offerName, h("div", { class: "muted" }, l.venueName)]],
       ["Validée le", (l) => formatDateTime(l.usedAt)],
       ["Prix", (l) => formatCents(l.amountCents)],

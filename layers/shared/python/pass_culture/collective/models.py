@@ -139,6 +139,7 @@ class CollectiveOffer(CamelModel):
     venue_postal_code: str
     venue_departement: str
     booking_email: str
+    pricing_point_venue_id: str | None = None  # the venue's pricing point, copied: its bookings are paid to it
     subcategory_id: str
     name: str
     description: str = ""
@@ -176,6 +177,7 @@ class CollectiveBooking(CamelModel):
     venue_id: str
     venue_name: str
     booking_email: str
+    pricing_point_venue_id: str | None = None  # the offer's, copied: once USED the booking is payable to it
     uai: str
     institution_name: str
     teacher_id: str
@@ -191,3 +193,4 @@ class CollectiveBooking(CamelModel):
     cancellation_reason: str | None = None
     used_at: Instant | None = None
     validation_author: str | None = None
+    reimbursed_at: Instant | None = None  # paid by the biweekly payout

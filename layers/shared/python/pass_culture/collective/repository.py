@@ -13,6 +13,7 @@ from typing import Any
 
 from pass_culture.access import MAX_ID_LENGTH, ResourceKind
 from pass_culture.accounts.repository import membership_key, offerer_key, venue_key
+from pass_culture.bookings.repository import payable_point
 from pass_culture.clock import isoformat, paris_date
 from pass_culture.collective.models import (
     Budget,
@@ -31,7 +32,6 @@ from pass_culture.dynamo import (
     ITEM_EXISTS,
     ITEM_IS_NEW,
     ConditionCheck,
-    ConditionFailed,
     Delete,
     Expression,
     Item,
@@ -528,26 +528,29 @@ class CollectiveRepository:
 
     def mark_used(self, item: Item, now: datetime) -> bool:
         """CONFIRMED -> USED by AUTO, only while still CONFIRMED under the index entry it was read from (cancelled
-        meanwhile, or already done by a replay: False). Out of the index."""
+        meanwhile, or already done by a replay: False). Out of the daily jobs' index and, in the same transaction,
+        into its pricing point's payable list (GSI2 `PAYABLE#<point>`, as an individual booking's validation) and
+        the payouts' list of points (`PAYABLE_POINTS`): the next biweekly payout prices and pays it."""
+        at = isoformat(now)
+        values = {":used": "USED", ":now": at, ":auto": "AUTO", ":confirmed": "CONFIRMED", ":due": item["GSI3PK"]}
+        text = "SET #status = :used, usedAt = :now, validationAuthor = :auto"
+        point = item.get("pricingPointVenueId")
+        operations: list[Operation] = []
+        if point:
+            text += ", GSI2PK = :payable, GSI2SK = :sort"
+            values |= {":payable": f"PAYABLE#{point}", ":sort": f"{at}#{item['id']}"}
+            operations.append(payable_point(str(point), now))
+        operations.insert(0, Update(
+            collective_booking_key(str(item["id"])),
+            Expression(text + " REMOVE GSI3PK, GSI3SK", {"#status": "status"}, values),
+            Expression("#status = :confirmed AND GSI3PK = :due", {"#status": "status"}),
+        ))  # fmt: skip
         try:
-            self._table.update(
-                collective_booking_key(str(item["id"])),
-                Expression(
-                    "SET #status = :used, usedAt = :now, validationAuthor = :auto REMOVE GSI3PK, GSI3SK",
-                    {"#status": "status"},
-                    {
-                        ":used": "USED",
-                        ":now": isoformat(now),
-                        ":auto": "AUTO",
-                        ":confirmed": "CONFIRMED",
-                        ":due": item["GSI3PK"],
-                    },
-                ),
-                condition=Expression("#status = :confirmed AND GSI3PK = :due", {"#status": "status"}),
-                return_new=False,
-            )
-        except ConditionFailed:
-            return False
+            self._table.transact(operations)
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed_positions():
+                return False
+            raise
         return True
 
 

@@ -116,6 +116,7 @@ class CollectiveService:
             id=new_id(), offerer_id=str(venue["offererId"]), venue_id=body.venue_id, venue_name=str(venue["name"]),
             venue_postal_code=str(venue["postalCode"]), venue_departement=departement,
             booking_email=str(venue["bookingEmail"]), created_at=self._clock.now(),
+            pricing_point_venue_id=venue.get("pricingPointVenueId") or None,
             **body.model_dump(exclude={"venue_id"}),
         )  # fmt: skip
         assert caller.user_id is not None
@@ -259,7 +260,7 @@ class CollectiveService:
         booking = CollectiveBooking(
             id=new_id(), status=CollectiveBookingStatus.PENDING, offer_id=offer.id, offer_name=offer.name,
             stock_id=stock.id, offerer_id=offer.offerer_id, venue_id=offer.venue_id, venue_name=offer.venue_name,
-            booking_email=offer.booking_email, uai=member.uai,
+            booking_email=offer.booking_email, pricing_point_venue_id=self._pricing_point(offer), uai=member.uai,
             institution_name=institution.name if institution else member.uai, teacher_id=member.user_id,
             teacher_email=member.email, total_price_cents=stock.total_price_cents,
             number_of_students=stock.number_of_students, start_datetime=stock.start_datetime,
@@ -275,6 +276,14 @@ class CollectiveService:
                 raise Conflict("The collective stock changed meanwhile: read it again.", code="STOCK_CHANGED") from None
             raise RuleRefused("This collective offer cannot be booked.", code="NOT_BOOKABLE") from None
         return booking.to_api()
+
+    def _pricing_point(self, offer: CollectiveOffer) -> str | None:
+        """Where the booking is paid once USED: the offer's copy of its venue's pricing point (an offer written before
+        the copy existed: the venue's, read)."""
+        if offer.pricing_point_venue_id:
+            return offer.pricing_point_venue_id
+        venue = self._repository.venue(offer.venue_id)
+        return str(venue["pricingPointVenueId"]) if venue and venue.get("pricingPointVenueId") else None
 
     def _booking(self, booking_id: str) -> CollectiveBooking:
         booking = self._repository.booking(booking_id)

@@ -11,6 +11,8 @@ checks it first, so a task delivered twice or a step killed halfway is simply ru
 2. PAY (worker): from the frozen lines only, the SEPA file (one transfer per bank account), the CSVs and one PDF
    statement per offerer, each written once to S3 (byte-identical when rebuilt: no clock, no random), then one payout
    per offerer written once (its "remboursement disponible" email leaves through the table's stream). Sends MARK.
+   Collective bookings (USED by the daily job 48 h after their event) are in their point's payable list beside the
+   individual ones: priced by the COLLECTIVE rule, paid in the same transfer, on their own lines of the files.
 3. MARK a point (worker): its paid bookings USED -> REIMBURSED; the last point marked closes the batch (DONE).
 """
 
@@ -37,7 +39,7 @@ from pass_culture.payouts.models import (
     payout_id,
 )
 from pass_culture.payouts.outputs import FileStore, TaskQueue
-from pass_culture.payouts.pricing import Pricer
+from pass_culture.payouts.pricing import COLLECTIVE_ENTITY, Pricer
 from pass_culture.payouts.repository import PayoutsRepository, stored_pricing
 from pass_culture.payouts.rules import Period, Pricing, period_ending_before
 from pass_culture.payouts.sepa import Debtor, Transfer, transfer_file
@@ -138,7 +140,9 @@ class PayoutBatches:
         waiting_count = waiting_cents = 0
         if payout is not None:
             lines = [line_of(priced.new_items[p.booking_id], pricing_fields(p)) for p in priced.new]
-            taken = set(self._repository.claim([str(item["id"]) for item in earlier], payout))
+            taken = set(self._repository.claim(
+                [(str(item["id"]), str((stored_pricing(item) or {})["rule"])) for item in earlier], payout
+            ))  # fmt: skip
             lines += [line_of(item, dict(stored_pricing(item) or {})) for item in earlier if item["id"] in taken]
             lines.sort(key=lambda line: (line.used_at, line.booking_id))
         else:
@@ -206,7 +210,7 @@ class PayoutBatches:
         transfers: list[Transfer] = []
         offerer_files: dict[str, dict[str, str]] = {}
         for offerer_id, points in by_offerer.items():
-            own = [detail_line(point, line) for point in points for line in lines_by_point[point.point_id]]
+            own = [detail_line(point, line) for point, line in offerer_lines(points, lines_by_point)]
             details += own
             bank = points[0].bank
             assert bank is not None
@@ -244,7 +248,7 @@ class PayoutBatches:
             offerer, at = point_result(point).offerer_id, parse_instant(str(batch["time"]))
         lines = self._repository.lines(period_start, offerer, task.point)
         payout = payout_id(offerer, period_start)
-        self._repository.mark_reimbursed(offerer, payout, [line.booking_id for line in lines], at)
+        self._repository.mark_reimbursed(offerer, payout, lines, at)
         after = self._repository.point_marked(period_start, task.point)
         if after is not None and int(after["pointsMarked"]) >= int(after["pointsToMark"]):
             self._repository.move_batch(period_start, BatchStatus.MARKING, BatchStatus.DONE)
@@ -266,6 +270,12 @@ def pricing_fields(pricing: Pricing) -> dict[str, Any]:
 
 
 def line_of(booking: dict[str, Any], pricing: dict[str, Any]) -> Line:
+    if booking.get("entity") == COLLECTIVE_ENTITY:
+        return Line(
+            str(booking["id"]), str(booking["venueId"]), str(booking["venueName"]), str(booking["offerName"]), "",
+            str(booking["usedAt"]), int(booking["totalPriceCents"]), str(pricing["rule"]), int(pricing["rate"]),
+            int(pricing["reimbursedCents"]), str(booking["institutionName"]), str(booking["uai"]),
+        )  # fmt: skip
     return Line(
         str(booking["id"]), str(booking["venueId"]), str(booking["venueName"]), str(booking["offerName"]),
         str(booking["token"]), str(booking["usedAt"]), int(booking["amountCents"]), str(pricing["rule"]),
@@ -279,9 +289,22 @@ def point_result(item: dict[str, Any]) -> PointResult:
     return PointResult(**stored, bank=BankSnapshot(**bank) if bank else None)
 
 
+def offerer_lines(
+    points: Sequence[PointResult], lines_by_point: dict[str, list[Line]]
+) -> list[tuple[PointResult, Line]]:
+    """An offerer's lines, point by point, its collective bookings on their own lines after the individual ones."""
+    found = [(point, line) for point in points for line in lines_by_point[point.point_id]]
+    return sorted(found, key=lambda pair: pair[1].collective)  # stable: each kind keeps its order
+
+
+def institution_label(line: Line) -> str:
+    return f"{line.institution_name} ({line.uai})"
+
+
 def detail_line(point: PointResult, line: Line) -> DetailLine:
     return DetailLine(
-        point.offerer_name, line.venue_name, point.siret, line.offer_name, line.countermark,
+        point.offerer_name, line.venue_name, point.siret, line.offer_name,
+        institution_label(line) if line.collective else line.countermark,
         parse_instant(line.used_at), line.amount_cents, line.rule, line.rate, line.reimbursed_cents,
     )  # fmt: skip
 
@@ -295,9 +318,11 @@ def statement_of(
         offerer_name=first.offerer_name, siren=first.siren, payout_id=payout_id(first.offerer_id, period.start),
         period=period, iban=first.bank.iban, bank_label=first.bank.label, paid_on=paris_date(at), created_at=at,
         lines=[
-            StatementLine(line.venue_name, line.offer_name, line.countermark, parse_instant(line.used_at),
-                          line.amount_cents, line.rule, line.rate, line.reimbursed_cents)
-            for point in points for line in lines_by_point[point.point_id]
+            StatementLine(line.venue_name, line.offer_name,
+                          institution_label(line) if line.collective else line.countermark,
+                          parse_instant(line.used_at), line.amount_cents, line.rule, line.rate, line.reimbursed_cents,
+                          line.collective)
+            for _, line in offerer_lines(points, lines_by_point)
         ],
     )  # fmt: skip
 

@@ -1,5 +1,6 @@
 """The batch's payment details CSV: one line a priced booking (`csv_files` writes it: `;`, UTF-8 with a BOM, no cell
-a pro typed can become a formula). Its reimbursed total per bank account is what the SEPA file pays."""
+a pro typed can become a formula). Its reimbursed total per bank account is what the SEPA file pays. A collective
+booking (rule COLLECTIVE, after an offerer's individual ones) has no countermark: its institution's name and UAI."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pass_culture.clock import PARIS
 from pass_culture.csv_files import Cell, euro_cell, spreadsheet_csv
 
 DETAILS_COLUMNS = [
-    "Structure", "Lieu", "SIRET du lieu", "Offre", "Contremarque", "Date de validation", "Prix de la réservation",
-    "Barème", "Taux de remboursement", "Montant remboursé",
+    "Structure", "Lieu", "SIRET du lieu", "Offre", "Contremarque ou établissement (UAI)", "Date de validation",
+    "Prix de la réservation", "Barème", "Taux de remboursement", "Montant remboursé",
 ]  # fmt: skip
 
 
@@ -22,7 +23,7 @@ class DetailLine:
     venue_name: str
     siret: str  # the venue's, else its pricing point's
     offer_name: str
-    countermark: str
+    countermark: str  # a collective booking's: its institution, `Name (UAI)`
     used_at: datetime
     amount_cents: int
     rule: str

@@ -68,10 +68,14 @@ def end_to_end_id(offerer_id: str, period_start: date) -> str:
     return f"PC-{period_start:%Y%m%d}-{offerer_id[:20]}"
 
 
+COLLECTIVE_RULE = "COLLECTIVE"  # the rule of every collective booking, and of them only
+
+
 @dataclass(frozen=True)
 class Line:
     """A booking a batch pays (or lists at 0), frozen when its point is priced: the files, the statement, the
-    marking and `GET /pro/reimbursements/{id}/bookings` all read these, never the bookings again."""
+    marking and `GET /pro/reimbursements/{id}/bookings` all read these, never the bookings again. A collective
+    booking (rule COLLECTIVE) has no countermark: its institution's name and UAI instead."""
 
     booking_id: str
     venue_id: str
@@ -83,28 +87,39 @@ class Line:
     rule: str
     rate: int  # basis points
     reimbursed_cents: int
+    institution_name: str = ""
+    uai: str = ""
+
+    @property
+    def collective(self) -> bool:
+        return self.rule == COLLECTIVE_RULE
 
     def to_row(self) -> list[Any]:
-        return [
+        row = [
             self.booking_id, self.venue_id, self.venue_name, self.offer_name, self.countermark, self.used_at,
             self.amount_cents, self.rule, self.rate, self.reimbursed_cents,
         ]  # fmt: skip
+        return [*row, self.institution_name, self.uai] if self.collective else row
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Line:
-        booking_id, venue_id, venue_name, offer_name, countermark, used_at, amount, rule, rate, reimbursed = row
+        booking_id, venue_id, venue_name, offer_name, countermark, used_at, amount, rule, rate, reimbursed = row[:10]
+        institution_name, uai = (str(row[10]), str(row[11])) if len(row) >= 12 else ("", "")
         return cls(
             str(booking_id), str(venue_id), str(venue_name), str(offer_name), str(countermark), str(used_at),
-            int(amount), str(rule), int(rate), int(reimbursed),
+            int(amount), str(rule), int(rate), int(reimbursed), institution_name, uai,
         )  # fmt: skip
 
     def to_api(self) -> dict[str, Any]:
-        return {
-            "bookingId": self.booking_id, "venueId": self.venue_id, "venueName": self.venue_name,
-            "offerName": self.offer_name, "token": self.countermark, "usedAt": self.used_at,
-            "amountCents": self.amount_cents, "rule": self.rule, "rate": self.rate,
-            "reimbursedCents": self.reimbursed_cents,
+        found: dict[str, Any] = {
+            "bookingId": self.booking_id, "kind": "collective" if self.collective else "individual",
+            "venueId": self.venue_id, "venueName": self.venue_name, "offerName": self.offer_name,
+            "token": self.countermark, "usedAt": self.used_at, "amountCents": self.amount_cents, "rule": self.rule,
+            "rate": self.rate, "reimbursedCents": self.reimbursed_cents,
         }  # fmt: skip
+        if self.collective:
+            found |= {"token": None, "institutionName": self.institution_name, "uai": self.uai}
+        return found
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Pricing a pricing point for a period (the first step of a payout batch): its USED bookings validated before the
 period's end — an event booking once its event has taken place, a free one at 0 — priced in order against the
-point's yearly revenue, stored once. A booking priced by an earlier run keeps its pricing; a rerun or a resumed run
+point's yearly revenue, stored once. Collective bookings (USED 48 h after their event) are in the same payable list,
+priced by the COLLECTIVE rule. A booking priced by an earlier run keeps its pricing; a rerun or a resumed run
 prices only what is left, so nothing is counted twice in the revenue."""
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from typing import Any
 
 from pass_culture.clock import parse_instant
 from pass_culture.payouts.repository import PayoutsRepository, stored_pricing
-from pass_culture.payouts.rules import Period, Pricing, ToPrice, price
+from pass_culture.payouts.rules import Period, Pricing, PricingRule, ToPrice, price
 from pass_culture.subcategories import BY_ID
+
+COLLECTIVE_ENTITY = "COLLECTIVE_BOOKING"  # the payable list holds individual and collective bookings
 
 
 @dataclass
@@ -25,6 +28,11 @@ class PricedPoint:
 
 
 def to_price(item: dict[str, Any]) -> ToPrice:
+    if item.get("entity") == COLLECTIVE_ENTITY:  # a collective booking: the group's total price, its event's start
+        return ToPrice(
+            booking_id=str(item["id"]), rule=PricingRule.COLLECTIVE, amount_cents=int(item["totalPriceCents"]),
+            used_at=parse_instant(str(item["usedAt"])), event_date=parse_instant(str(item["startDatetime"])),
+        )  # fmt: skip
     subcategory = BY_ID[str(item["subcategoryId"])]
     return ToPrice(
         booking_id=str(item["id"]), rule=subcategory.reimbursement_rule, amount_cents=int(item["amountCents"]),

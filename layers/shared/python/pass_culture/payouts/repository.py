@@ -1,5 +1,6 @@
 """The payouts in the table (docs/data-model.md). The only code of the payouts that knows keys:
-- payable bookings: GSI2 `PAYABLE#<pricing point>` / `<usedAt>#<id>` (written by a validation, removed by an undo);
+- payable bookings: GSI2 `PAYABLE#<pricing point>` / `<usedAt>#<id>` (written by a validation, removed by an undo;
+  collective bookings too, written when the daily job makes them USED: `payable_key` finds either's item);
 - a pricing point's revenue of a year: `PRICING_POINT#<id>` / `REVENUE#<year>`, moved in the same transaction as
   the pricings it counts, so a crash between two transactions leaves both consistent;
 - a booking's pricing: its `pricing` attribute, written once (`attribute_not_exists`), never recomputed; `payoutId`
@@ -19,6 +20,7 @@ from typing import Any
 from pass_culture.accounts.repository import bank_account_key, offerer_key, venue_key
 from pass_culture.bookings.repository import booking_key
 from pass_culture.clock import isoformat
+from pass_culture.collective.repository import collective_booking_key
 from pass_culture.dynamo import (
     GSI2,
     ITEM_IS_NEW,
@@ -32,12 +34,25 @@ from pass_culture.dynamo import (
     Update,
     key,
 )
-from pass_culture.payouts.models import BankSnapshot, BatchStatus, Line, PointContext, PointResult, PointStatus
+from pass_culture.payouts.models import (
+    COLLECTIVE_RULE,
+    BankSnapshot,
+    BatchStatus,
+    Line,
+    PointContext,
+    PointResult,
+    PointStatus,
+)
 from pass_culture.payouts.rules import Pricing
 
 LINES_PER_ITEM = 1_000  # a line is ~200 bytes: an item of lines stays far below DynamoDB's 400 KB
 MARKS_PER_TRANSACTION = 100
 TRANSACTION_BOOKINGS = 90  # bookings a transaction prices (DynamoDB: 100 operations, the years' revenues included)
+
+
+def payable_key(booking_id: str, rule: str) -> Item:
+    """A payable booking's item: a collective booking's (rule COLLECTIVE) or an individual one's."""
+    return collective_booking_key(booking_id) if rule == COLLECTIVE_RULE else booking_key(booking_id)
 
 
 def revenue_key(pricing_point_id: str, year: int) -> Item:
@@ -115,7 +130,7 @@ class PayoutsRepository:
             taken = ", payoutId = :payout" if payout is not None else ""
             operations: list[Operation] = [
                 Update(
-                    booking_key(pricing.booking_id),
+                    payable_key(pricing.booking_id, pricing.rule.value),
                     Expression(
                         "SET pricing = :pricing" + taken,
                         values={":pricing": pricing_item(pricing, period_start, at)}
@@ -244,14 +259,15 @@ class PayoutsRepository:
             str(venue.get("siret") or ""), str(venue.get("bookingEmail") or ""), bank,
         )  # fmt: skip
 
-    def claim(self, booking_ids: Sequence[str], payout: str) -> list[str]:
-        """Takes bookings priced by an earlier batch (their account was not accepted then) for this payout; answers
-        those taken now or already by it — a booking another payout holds, or no longer USED, is left."""
+    def claim(self, bookings: Sequence[tuple[str, str]], payout: str) -> list[str]:
+        """Takes bookings (id, pricing rule) priced by an earlier batch (their account was not accepted then) for this
+        payout; answers those taken now or already by it — a booking another payout holds, or no longer USED, is
+        left."""
         taken = []
-        for booking_id in booking_ids:
+        for booking_id, rule in bookings:
             try:
                 self._table.update(
-                    booking_key(booking_id), Expression("SET payoutId = :payout", values={":payout": payout}),
+                    payable_key(booking_id, rule), Expression("SET payoutId = :payout", values={":payout": payout}),
                     condition=Expression(
                         "#status = :used AND attribute_exists(pricing) AND "
                         "(attribute_not_exists(payoutId) OR payoutId = :payout)",
@@ -343,14 +359,14 @@ class PayoutsRepository:
     def payout(self, offerer_id: str, period_start: date) -> Item | None:
         return self._table.get(payout_key(offerer_id, period_start))
 
-    def mark_reimbursed(self, offerer_id: str, payout: str, booking_ids: Sequence[str], at: datetime) -> int:
+    def mark_reimbursed(self, offerer_id: str, payout: str, lines: Sequence[Line], at: datetime) -> int:
         """USED -> REIMBURSED for the payout's bookings: out of the payable list, into the offerer's REIMBURSED list.
         A transaction per MARKS_PER_TRANSACTION; one refused (a resumed run finds some done) is done booking by
         booking. Answers how many moved now."""
         moved = 0
-        for start in range(0, len(booking_ids), MARKS_PER_TRANSACTION):
-            chunk = booking_ids[start : start + MARKS_PER_TRANSACTION]
-            updates = [self._reimbursed(offerer_id, payout, booking_id, at) for booking_id in chunk]
+        for start in range(0, len(lines), MARKS_PER_TRANSACTION):
+            chunk = lines[start : start + MARKS_PER_TRANSACTION]
+            updates = [self._reimbursed(offerer_id, payout, line, at) for line in chunk]
             try:
                 self._table.transact(updates)
                 moved += len(updates)
@@ -366,18 +382,28 @@ class PayoutsRepository:
         return moved
 
     @staticmethod
-    def _reimbursed(offerer_id: str, payout: str, booking_id: str, at: datetime) -> Update:
+    def _reimbursed(offerer_id: str, payout: str, line: Line, at: datetime) -> Update:
+        """Out of the payable list; an individual booking into its offerer's REIMBURSED list (GSI5). A collective one
+        has no status lists: the pros' tracking (GSI4 `OFFERER#<id>#CBOOKINGS`) reads its status."""
         when = isoformat(at)
+        condition = Expression("#status = :used AND payoutId = :payout", {"#status": "status"},
+                               {":used": "USED", ":payout": payout})  # fmt: skip
+        if line.collective:
+            return Update(
+                payable_key(line.booking_id, line.rule),
+                Expression("SET #status = :reimbursed, reimbursedAt = :at REMOVE GSI2PK, GSI2SK",
+                           {"#status": "status"}, {":reimbursed": "REIMBURSED", ":at": when}),
+                condition,
+            )  # fmt: skip
         return Update(
-            booking_key(booking_id),
+            booking_key(line.booking_id),
             Expression(
                 "SET #status = :reimbursed, reimbursedAt = :at, GSI5PK = :list, GSI5SK = :sort REMOVE GSI2PK, GSI2SK",
                 {"#status": "status"},
                 {":reimbursed": "REIMBURSED", ":at": when, ":list": f"OFFERER#{offerer_id}#REIMBURSED",
-                 ":sort": f"{when}#{booking_id}"},
+                 ":sort": f"{when}#{line.booking_id}"},
             ),
-            Expression("#status = :used AND payoutId = :payout", {"#status": "status"},
-                       {":used": "USED", ":payout": payout}),
+            condition,
         )  # fmt: skip
 
 

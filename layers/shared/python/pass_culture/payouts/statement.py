@@ -1,5 +1,6 @@
 """The statement of a payout ("relevé de remboursement"): one PDF per offerer and period, built with fpdf2, listing
-the bookings paid by venue with their totals.
+the bookings paid by venue with their totals; collective bookings (school groups) on their own lines after them,
+in a section "Offres collectives", their institution in place of the countermark.
 
 Byte for byte the same file for the same statement: fpdf2 stamps the machine's clock as the creation date and hashes
 it into the file id, so both come from the batch's time. The PDF's built-in fonts need no font file in the layer but
@@ -27,6 +28,8 @@ TITLE = "Relevé de remboursement pass Culture"
 FONT = "helvetica"
 ENCODING = "cp1252"  # windows-1252, which fpdf2 maps to the core fonts' WinAnsiEncoding: latin-1 has no "€"
 COLUMNS = ("Offre", "Contremarque", "Validée le", "Prix", "Taux", "Remboursé")
+COLLECTIVE_COLUMNS = ("Offre collective", "Établissement", "Validée le", "Prix", "Taux", "Remboursé")
+COLLECTIVE_TITLE = "Offres collectives"
 WIDTHS = (70, 26, 20, 24, 14, 26)  # mm: the 180 between the margins of an A4 page
 ALIGNS = ("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")
 LONGEST_NAME = 160  # characters: a longer name is cut, so that a table row never outgrows a page
@@ -45,6 +48,7 @@ class StatementLine:
     rule: str  # BOOK / STANDARD / NOT_REIMBURSED / COLLECTIVE
     rate: int  # basis points
     reimbursed_cents: int
+    collective: bool = False  # a school group's booking: `countermark` holds its institution's name and UAI
 
 
 @dataclass(frozen=True)
@@ -64,24 +68,40 @@ def statement_pdf(statement: Statement) -> bytes:
     pdf = _document(statement)
     pdf.add_page()
     _summary(pdf, statement)
+    individual = [line for line in statement.lines if not line.collective]
+    collective = [line for line in statement.lines if line.collective]
+    _by_venue(pdf, individual, COLUMNS)
+    if collective:
+        pdf.ln(6)
+        if pdf.will_page_break(35):
+            pdf.add_page()
+        pdf.set_font(FONT, "B", 13)
+        _paragraph(pdf, COLLECTIVE_TITLE, 7)
+        _by_venue(pdf, collective, COLLECTIVE_COLUMNS)
+        pdf.ln(2)
+        _row(pdf, "", _total(f"Total {COLLECTIVE_TITLE.lower()}", collective), TOTAL_WIDTHS, TOTAL_ALIGNS, "B")
+    pdf.ln(4)
+    _row(pdf, "", _total("Total du relevé", statement.lines), TOTAL_WIDTHS, TOTAL_ALIGNS, "B")
+    return bytes(pdf.output())
+
+
+def _by_venue(pdf: FPDF, lines: Sequence[StatementLine], columns: Sequence[str]) -> None:
     by_venue: dict[str, list[StatementLine]] = {}  # venues in the order of their first line
-    for line in statement.lines:
+    for line in lines:
         by_venue.setdefault(line.venue_name, []).append(line)
-    for venue_name, lines in by_venue.items():
+    for venue_name, own in by_venue.items():
         venue = _text(venue_name)
         pdf.ln(4)
         if pdf.will_page_break(25):  # a venue's name on the page of its first lines
             pdf.add_page()
-        _headings(pdf, venue)
-        for line in lines:
+        _headings(pdf, venue, columns=columns)
+        for line in own:
             _row(pdf, venue, (
-                _text(line.offer_name), _text(line.countermark, 40), _day(line.used_at.astimezone(PARIS)),
-                _money(line.amount_cents), rate_label(line.rate), _money(line.reimbursed_cents),
-            ))  # fmt: skip
-        _row(pdf, venue, _total(f"Total {_text(venue_name, 50)}", lines), TOTAL_WIDTHS, TOTAL_ALIGNS, "B")
-    pdf.ln(4)
-    _row(pdf, "", _total("Total du relevé", statement.lines), TOTAL_WIDTHS, TOTAL_ALIGNS, "B")
-    return bytes(pdf.output())
+                _text(line.offer_name), _text(line.countermark, 40 if not line.collective else 80),
+                _day(line.used_at.astimezone(PARIS)), _money(line.amount_cents), rate_label(line.rate),
+                _money(line.reimbursed_cents),
+            ), columns=columns)  # fmt: skip
+        _row(pdf, venue, _total(f"Total {_text(venue_name, 50)}", own), TOTAL_WIDTHS, TOTAL_ALIGNS, "B")
 
 
 def _document(statement: Statement) -> FPDF:
@@ -111,14 +131,14 @@ def _document(statement: Statement) -> FPDF:
 # five times slower (7 s for 3 000 bookings). Only a text wider than its column is wrapped.
 
 
-def _headings(pdf: FPDF, venue: str, continued: bool = False) -> None:
+def _headings(pdf: FPDF, venue: str, continued: bool = False, columns: Sequence[str] = COLUMNS) -> None:
     """The venue's name (none before the grand total), then the names of the columns."""
     if venue:
         pdf.set_font(FONT, "B", 11)
         _paragraph(pdf, f"{venue} (suite)" if continued else venue, 6)
     pdf.set_font(FONT, "B", 8)
     pdf.set_fill_color(230)
-    for title, width, align in zip(COLUMNS, WIDTHS, ALIGNS, strict=True):
+    for title, width, align in zip(columns, WIDTHS, ALIGNS, strict=True):
         pdf.cell(width, LINE + 1, title, align=align, fill=True)
     pdf.ln()
 
@@ -130,6 +150,7 @@ def _row(
     widths: Sequence[float] = WIDTHS,
     aligns: Sequence[str] = ALIGNS,
     style: str = "",
+    columns: Sequence[str] = COLUMNS,
 ) -> None:
     """One row, on one page: each text on as many lines as its column needs, the row as high as the highest; on a new
     page, under the venue's name and the columns again."""
@@ -138,7 +159,7 @@ def _row(
     height = LINE * max(len(lines) for lines in wrapped)
     if pdf.will_page_break(height):
         pdf.add_page()
-        _headings(pdf, venue, continued=True)
+        _headings(pdf, venue, continued=True, columns=columns)
         pdf.set_font(FONT, style, 8)
     top, x = pdf.y, pdf.l_margin
     for lines, width, align in zip(wrapped, widths, aligns, strict=True):
