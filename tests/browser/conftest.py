@@ -11,11 +11,8 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +20,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
-from tests.e2e.conftest import RunningStack, launch
+from tests.e2e.conftest import RunningStack, local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".local" / "screenshots"
@@ -42,21 +39,6 @@ DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=375, height=740)  # a small phone: the counter is often one
 SERIOUS = ("serious", "critical")
 SESSION_KEY = "passculture-pro-session"  # portal/js/session.js
-
-
-@contextmanager
-def local_stack(log_dir: Path) -> Iterator[RunningStack]:
-    """A local stack (`make run`'s) for the time of the block, stopped as Ctrl-C stops it."""
-    process, running = launch(log_dir)
-    try:
-        yield running
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
 
 
 @pytest.fixture(scope="session")

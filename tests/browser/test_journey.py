@@ -17,11 +17,11 @@ import requests
 from playwright.sync_api import Page, expect
 
 from pass_culture.clock import SystemClock, paris_date, paris_midnight
-from tests.browser.conftest import check_page, console_errors, local_stack, portal, wait_for_heading
+from tests.browser.conftest import check_page, console_errors, portal, wait_for_heading
 from tests.browser.test_account import PASSWORD, emailed_code, sign_up
 from tests.browser.test_reimbursements import GOOD_IBAN, fill_bank_details
 from tests.browser.test_structures_offers import BOOK_1984, png
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, local_stack
 from tests.e2e.test_accounts_flow import luhn_complete
 from tests.e2e.test_bookings_flow import auth
 from tests.e2e.test_daily_jobs_flow import run_job, young_person

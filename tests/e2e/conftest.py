@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,18 +63,28 @@ def launch(log_dir: Path, *arguments: str) -> tuple[subprocess.Popen[str], Runni
     return launched.process, running
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    process, running = launch(tmp_path_factory.mktemp("logs"))
-    yield running
-    process.send_signal(signal.SIGINT)  # what Ctrl-C does
+@contextmanager
+def local_stack(log_dir: Path) -> Iterator[RunningStack]:
+    """A local stack for the time of the block, stopped as Ctrl-C stops it: it must stop cleanly, every call of its
+    functions granted by their roles."""
+    process, running = launch(log_dir)
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C does
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     assert process.returncode == 0, "".join(running.output)
     assert not iam_grants.denied(iam_grants.read_calls([running.log_dir]))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with local_stack(tmp_path_factory.mktemp("logs")) as running:
+        yield running
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,8 +20,7 @@ import requests
 
 from pass_culture.clock import paris_date, paris_midnight
 from pass_culture.collective.rules import school_year_of
-from tests.e2e import iam_grants
-from tests.e2e.conftest import RunningStack, launch
+from tests.e2e.conftest import RunningStack, local_stack
 from tests.e2e.test_accounts_flow import auth, luhn_complete, new_user, outbox_email
 from tests.e2e.test_collaborators_flow import venue
 from tests.e2e.test_collective_flow import ADMIN_EMAIL, member, new_uai
@@ -36,18 +33,8 @@ START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)  # the visi
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    process, running = launch(tmp_path_factory.mktemp("collective-payout-logs"))
-    try:
+    with local_stack(tmp_path_factory.mktemp("collective-payout-logs")) as running:
         yield running
-    finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C does
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert process.returncode == 0, "".join(running.output)
-    assert not iam_grants.denied(iam_grants.read_calls([running.log_dir]))  # every call granted by its role
 
 
 def post(stack: RunningStack, path: str, token: str, body: Any = None, **more: Any) -> requests.Response:
