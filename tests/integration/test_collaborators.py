@@ -331,6 +331,17 @@ def test_a_refused_requester_is_told_and_stays_out_an_admin_may_decide(team: Tea
     assert {m["To"] for m in outbox.deliver()} >= {"owner@example.org"}
 
 
+def test_a_requester_who_joined_by_an_invitation_is_no_longer_pending_and_cannot_be_refused(team: Team) -> None:
+    assert team.declare(LIBRARIAN).status == 202
+    invitation = team.invite("librarian@example.org")
+    assert team.accept_invitation(invitation.body["id"], LIBRARIAN).status == 200
+    assert team.members().body["attachmentRequests"] == []
+    refused = team.decide("librarian", "refuse")
+    assert (refused.status, refused.body["code"]) == (409, "ALREADY_MEMBER")
+    assert team.offerer_id in team.my_offerers(LIBRARIAN)
+    assert team.decide("librarian", "accept").status == 200  # accepting still closes the request, nothing to link
+
+
 def test_an_invalid_siren_is_still_a_400_and_a_new_one_still_a_201(team: Team) -> None:
     bad = team.declare(LIBRARIAN, siren="123456789")
     assert (bad.status, bad.body["code"]) == (400, "INVALID_SIREN")

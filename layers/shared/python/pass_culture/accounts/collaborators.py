@@ -179,7 +179,10 @@ class CollaboratorsService:
                     f"This request was already {request.status.value.lower()}.", code="ATTACHMENT_ALREADY_DECIDED"
                 )
             now = self._clock.now()
-            link = accept and not self._team.is_member(user_id, offerer_id)
+            already_member = self._team.is_member(user_id, offerer_id)  # e.g. joined by an invitation meanwhile
+            if already_member and not accept:
+                raise _already_member("The requester is")  # never email a refusal to a member
+            link = accept and not already_member
             try:
                 self._team.decide_attachment(request, wanted, by, now, decider, link=link)
             except TransactionCancelled as cancelled:
@@ -198,6 +201,8 @@ class CollaboratorsService:
         if not self._team.is_member(str(caller.user_id), offerer_id):
             raise _not_a_member()
         members, requests, invitations = self._team.team(offerer_id)
+        member_ids = {member.user_id for member in members}
+        requests = [r for r in requests if r.user_id not in member_ids]  # who joined by an invitation waits no more
         now = isoformat(self._clock.now())
         return {
             "members": [
