@@ -35,6 +35,11 @@ def offerer_key(offerer_id: str) -> Item:
     return key(f"OFFERER#{offerer_id}", "PROFILE")
 
 
+def siren_key(siren: str) -> Item:
+    """A SIREN's one offerer (its uniqueness, and where a pro declaring it again is sent to ask to join)."""
+    return key(f"SIREN#{siren}", "UNIQUE")
+
+
 def membership_key(user_id: str, offerer_id: str) -> Item:
     return key(f"USER#{user_id}", f"OFFERER#{offerer_id}")
 
@@ -79,7 +84,7 @@ class AccountsRepository:
                         {**offerer_key(offerer.id), "entity": "OFFERER", **_offerer_index(offerer), **offerer.to_api()},
                         ITEM_IS_NEW,
                     ),
-                    Put({**key(f"SIREN#{offerer.siren}", "UNIQUE"), "offererId": offerer.id}, ITEM_IS_NEW),
+                    Put({**siren_key(offerer.siren), "offererId": offerer.id}, ITEM_IS_NEW),
                     *link_operations(offerer.id, owner),
                 ]
             )

@@ -21,7 +21,7 @@ from pass_culture.accounts.models import (
     InvitationStatus,
     TeamMember,
 )
-from pass_culture.accounts.repository import membership_key
+from pass_culture.accounts.repository import membership_key, siren_key
 from pass_culture.clock import isoformat
 from pass_culture.dynamo import (
     ITEM_EXISTS,
@@ -62,10 +62,6 @@ def pending_invitation_key(offerer_id: str, email: str) -> Item:
 
 def invitation_key(invitation_id: str) -> Item:
     return key(f"INVITATION#{invitation_id}", "INVITATION")
-
-
-def siren_key(siren: str) -> Item:
-    return key(f"SIREN#{siren}", "UNIQUE")
 
 
 def present(fields: dict[str, Any]) -> dict[str, Any]:

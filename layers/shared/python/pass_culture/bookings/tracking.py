@@ -92,21 +92,14 @@ class BookingFilters(BaseModel):
         return low, high
 
     def expression(self) -> Expression | None:
-        parts, values = [], {}
-        if self.venue_id:
-            parts.append("venueId = :venue")
-            values[":venue"] = self.venue_id
-        if self.offer_id:
-            parts.append("offerId = :offer")
-            values[":offer"] = self.offer_id
-        if self.event_date:
-            parts.append("eventDate BETWEEN :day_start AND :day_end")
-            values[":day_start"] = isoformat(paris_midnight(self.event_date))
-            values[":day_end"] = isoformat(paris_midnight(self.event_date + timedelta(days=1)))
-        return Expression(" AND ".join(parts), values=values) if parts else None
+        """The filters on individual bookings (the status is their index's key, not a filter)."""
+        return self._filters(event_attribute="eventDate", with_status=False)
 
     def collective_expression(self) -> Expression | None:
         """The same filters on collective bookings (the event is their `startDatetime`; the status a filter)."""
+        return self._filters(event_attribute="startDatetime", with_status=True)
+
+    def _filters(self, event_attribute: str, with_status: bool) -> Expression | None:
         parts, names, values = [], {}, {}
         if self.venue_id:
             parts.append("venueId = :venue")
@@ -114,11 +107,11 @@ class BookingFilters(BaseModel):
         if self.offer_id:
             parts.append("offerId = :offer")
             values[":offer"] = self.offer_id
-        if self.status:
+        if with_status and self.status:
             parts.append("#status = :status")
             names["#status"], values[":status"] = "status", self.status.value
         if self.event_date:
-            parts.append("startDatetime BETWEEN :day_start AND :day_end")
+            parts.append(f"{event_attribute} BETWEEN :day_start AND :day_end")
             values[":day_start"] = isoformat(paris_midnight(self.event_date))
             values[":day_end"] = isoformat(paris_midnight(self.event_date + timedelta(days=1)))
         return Expression(" AND ".join(parts), names, values) if parts else None
